@@ -1,0 +1,338 @@
+"""The edge-mnist command line: thin commands that parse, call one library function and print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from edge_mnist.errors import CheckFailedError, EdgeMnistError
+
+console = Console()
+err = Console(stderr=True)
+
+
+class _Group(TyperGroup):
+    """Turns the project's errors into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EdgeMnistError as exc:
+            _fail(exc)
+
+
+def _fail(exc: EdgeMnistError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc.problem}", highlight=False, soft_wrap=True)
+    if exc.fix:
+        err.print(f"[bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Train the classic Keras MNIST MLP, export it to int8 TFLite and ONNX, gate its "
+    "accuracy, and run and benchmark it on edge devices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder with the four MNIST files (.gz or raw). Default: $EDGE_MNIST_DATA, "
+        "else ~/.cache/edge-mnist/mnist (downloaded when missing).",
+        show_default=False,
+    ),
+]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def _download_progress() -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(name: str, done: int, total: int | None) -> None:
+        if name not in tasks:
+            progress.start()
+            tasks[name] = progress.add_task(f"downloading {name}", total=total)
+        progress.update(tasks[name], completed=done)
+        if total is not None and done >= total:
+            progress.stop()
+
+    return update
+
+
+@app.command()
+def data(data_dir: DataDir = None, download: Annotated[bool, typer.Option(help="Download missing files from public mirrors.")] = True, as_json: JsonFlag = False) -> None:
+    """Find (or download) and verify MNIST, and print the shapes of the split."""
+    from edge_mnist.data import load_mnist
+
+    mnist = load_mnist(data_dir, download=download, progress=_download_progress())
+    if as_json:
+        _emit_json({"source": mnist.source, "shapes": mnist.shapes(), "md5": mnist.checksums})
+        return
+    console.print(f"MNIST from {mnist.source}: all four files verified (MD5).", highlight=False)
+    for name, shape in mnist.shapes().items():
+        console.print(f"{name:8} {shape}", highlight=False)
+
+
+def _epoch_printer(quiet: bool) -> Any:
+    if quiet:
+        return None
+
+    def show(epoch: int, logs: dict[str, float], seconds: float) -> None:
+        err.print(
+            f"epoch {epoch:3d}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
+            f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
+            f"lr {logs.get('learning_rate', 0):.1e}  {seconds:.1f}s",
+            highlight=False,
+        )
+
+    return show
+
+
+Arch = Annotated[str, typer.Option("--arch", help="Architecture: mlp-300x2, mlp-800x2 or mlp-300x3.")]
+Epochs = Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")]
+Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss before stopping.")]
+BatchSize = Annotated[int, typer.Option(help="Mini-batch size.")]
+LearningRate = Annotated[float, typer.Option(help="Adam's initial learning rate.")]
+Dropout = Annotated[float, typer.Option(help="Dropout after each hidden layer (training only; 0 = the notebook).")]
+ReduceLr = Annotated[bool, typer.Option(help="Halve the learning rate when validation loss stalls.")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same model on one machine.")]
+
+
+def _config(arch: str, epochs: int, patience: int, batch_size: int, learning_rate: float, dropout: float, reduce_lr: bool, seed: int) -> Any:
+    from edge_mnist.train import TrainConfig
+
+    config = TrainConfig(arch, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed)
+    config.check()
+    return config
+
+
+@app.command()
+def train(
+    arch: Arch = "mlp-300x2",
+    epochs: Epochs = 50,
+    patience: Patience = 5,
+    batch_size: BatchSize = 128,
+    learning_rate: LearningRate = 1e-3,
+    dropout: Dropout = 0.2,
+    reduce_lr: ReduceLr = True,
+    seed: Seed = 42,
+    out: Out = Path("artifacts"),
+    data_dir: DataDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing model in --out.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train an MLP with early stopping on validation loss; write model.keras and train.json."""
+    from edge_mnist.data import load_mnist
+    from edge_mnist.train import MODEL_FILE, train as run_train
+
+    config = _config(arch, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed)
+    mnist = load_mnist(data_dir, progress=_download_progress())
+    record = run_train(config, mnist, out, force=force, on_epoch=_epoch_printer(quiet or as_json)).record
+    if as_json:
+        _emit_json(record)
+        return
+    m = record["metrics"]
+    console.print(
+        f"{record['arch']}: {record['epochs_run']} epochs (best {record['best_epoch']}), "
+        f"{record['wall_seconds']:.1f}s. Accuracy: train {m['train']['accuracy']:.2%}, "
+        f"validation {m['validation']['accuracy']:.2%}, test {m['test']['accuracy']:.4%}.",
+        highlight=False,
+    )
+    console.print(f"Wrote {out / MODEL_FILE} and {out / 'train.json'}.", highlight=False)
+
+
+@app.command()
+def compare(
+    arch: Annotated[list[str] | None, typer.Option("--arch", help="An architecture to train; repeat for each.")] = None,
+    epochs: Epochs = 50,
+    patience: Patience = 5,
+    batch_size: BatchSize = 128,
+    learning_rate: LearningRate = 1e-3,
+    dropout: Dropout = 0.2,
+    reduce_lr: ReduceLr = True,
+    seed: Seed = 42,
+    data_dir: DataDir = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")] = False,
+) -> None:
+    """Train several architectures with the same seed and options; print the selection table."""
+    from edge_mnist.compare import compare_architectures
+    from edge_mnist.data import load_mnist
+    from edge_mnist.fileio import write_json
+
+    names = arch or ["mlp-300x2", "mlp-800x2", "mlp-300x3"]
+    configs = [_config(a, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed) for a in names]
+    mnist = load_mnist(data_dir, progress=_download_progress())
+    rows = compare_architectures(
+        configs, mnist, on_start=lambda a: err.print(f"training {a}"), on_epoch=_epoch_printer(quiet)
+    )
+    table = Table(title="Model selection (best by validation accuracy *)")
+    for col in ("arch", "parameters", "epochs", "train acc", "val acc", "test acc", "train time"):
+        table.add_column(col, justify="left" if col == "arch" else "right")
+    for r in rows:
+        table.add_row(
+            f"{r['arch']}{' *' if r['best'] else ''}",
+            f"{r['parameters']:,}",
+            str(r["epochs_run"]),
+            f"{r['train_accuracy']:.2%}",
+            f"{r['validation_accuracy']:.2%}",
+            f"{r['test_accuracy']:.2%}",
+            f"{r['train_seconds']:.1f}s",
+        )
+    console.print(table)
+    if json_file:
+        write_json(json_file, {"seed": seed, "rows": rows})
+
+
+Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
+
+
+def _artifact_table(manifest: dict[str, Any], names: list[str] | None = None) -> Table:
+    float_acc = manifest["source_model"]["test_accuracy"]
+    entries = manifest["artifacts"]
+    table = Table(title=f"Exported models (Keras float model: {float_acc:.2%} test accuracy)")
+    for col in ("artifact", "size", "vs float", "test acc", "Δ vs float", "top-1 agree"):
+        table.add_column(col, justify="left" if col == "artifact" else "right")
+    for name in names or list(entries):
+        e = entries[name]
+        twin = entries.get(f"model_float32.{e['format']}")
+        ratio = f"{e['size_bytes'] / twin['size_bytes']:.0%}" if twin else "-"
+        table.add_row(
+            name,
+            _size(e["size_bytes"]),
+            ratio,
+            f"{e['test_accuracy']:.2%}",
+            f"{e['delta_vs_float_pp']:+.2f} pp",
+            f"{e['agreement']['top1_agreement']:.1%}",
+        )
+    return table
+
+
+@app.command("export")
+def export_cmd(
+    model: Model = Path("artifacts/model.keras"),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="tflite, onnx, or all (all four files).")] = "tflite",
+    quantize: Annotated[str, typer.Option(help="int8 (full-integer) or none (float32).")] = "int8",
+    out: Out = Path("artifacts"),
+    calibration_samples: Annotated[int, typer.Option(help="Training images used to calibrate int8.")] = 500,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Convert the Keras model, validate each file against it, and update manifest.json."""
+    from edge_mnist.data import load_mnist
+    from edge_mnist.export import export, plan
+
+    names = [t.filename for t in plan(fmt, quantize)]
+    mnist = load_mnist(data_dir, progress=_download_progress())
+    manifest = export(model, mnist, out, fmt, quantize, calibration_samples, on_stage=lambda m: err.print(m, highlight=False))
+    if as_json:
+        _emit_json({name: manifest["artifacts"][name] for name in names})
+        return
+    console.print(_artifact_table(manifest, names))
+    console.print(f"Wrote {', '.join(str(out / n) for n in names)} and {out / 'manifest.json'}.", highlight=False)
+
+
+def _gate_table(report: Any) -> Table:
+    table = Table(title=f"Accuracy gate: float model {report.float_accuracy:.2%}, max drop {report.max_drop_pp} pp")
+    for col in ("artifact", "test acc", "drop", "sha256", "verdict"):
+        table.add_column(col, justify="left" if col in ("artifact", "verdict") else "right")
+    for a in report.artifacts:
+        table.add_row(
+            a.name,
+            "-" if a.accuracy is None else f"{a.accuracy:.2%}",
+            "-" if a.drop_pp is None else f"{a.drop_pp:+.2f} pp",
+            "ok" if a.sha256_ok else "MISMATCH",
+            "[green]pass[/]" if a.passed else "[red]FAIL[/]",
+        )
+    return table
+
+
+@app.command()
+def check(
+    artifacts: Annotated[Path, typer.Option("--artifacts", "-a", help="Folder with manifest.json and the models.")] = Path("artifacts"),
+    max_drop: Annotated[float, typer.Option(help="Largest allowed drop below the float model, in percentage points.")] = 0.5,
+    baseline: Annotated[Path | None, typer.Option(help="An earlier 'check --json' report; fail below its accuracies.")] = None,
+    tolerance: Annotated[float, typer.Option(help="With --baseline: points an artifact may fall below it.")] = 0.1,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON to this file.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write the report as JUnit XML to this file.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float."""
+    from edge_mnist.gate import run_check, write_junit, write_report
+
+    report = run_check(artifacts, max_drop, baseline, tolerance, data_dir)
+    console.print(_gate_table(report))
+    if json_file:
+        write_report(report, json_file)
+    if junit:
+        write_junit(report, junit)
+    if not report.passed:
+        raise CheckFailedError("the accuracy gate failed:\n  " + "\n  ".join(report.failures()))
+    console.print(f"[green]Gate passed[/]: {len(report.artifacts)} artifacts within {max_drop} points of the float model.")
+
+
+@app.command()
+def pipeline(
+    out: Out = Path("artifacts"),
+    data_dir: DataDir = None,
+    arch: Arch = "mlp-300x2",
+    epochs: Epochs = 50,
+    seed: Seed = 42,
+    max_drop: Annotated[float, typer.Option(help="The gate's largest allowed drop, in points.")] = 0.5,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")] = False,
+) -> None:
+    """Run the whole job: data, train, export all four files, accuracy gate (rebuilds --out)."""
+    from edge_mnist.pipeline import run_pipeline
+    from edge_mnist.train import TrainConfig
+
+    config = TrainConfig(arch=arch, epochs=epochs, seed=seed)
+    config.check()
+    result = run_pipeline(
+        out,
+        config,
+        data_dir,
+        max_drop=max_drop,
+        on_stage=lambda name, detail: err.print(f"[bold]{name}[/]: {detail}", highlight=False),
+        on_epoch=_epoch_printer(quiet),
+        on_download=_download_progress(),
+    )
+    console.print(_artifact_table(result.manifest))
+    console.print(_gate_table(result.gate))
+    times = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
+    rec = result.record
+    console.print(f"Trained {rec['arch']} for {rec['epochs_run']} epochs (best {rec['best_epoch']}). Times: {times}.", highlight=False)
+    if not result.gate.passed:
+        raise CheckFailedError("the accuracy gate failed:\n  " + "\n  ".join(result.gate.failures()))
+    console.print(f"[green]Pipeline passed[/]: artifacts in {out}/.", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

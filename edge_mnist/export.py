@@ -1,0 +1,186 @@
+"""Export a trained model to TFLite and ONNX, validate each file against Keras, record it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_mnist.data import Mnist
+from edge_mnist.errors import EdgeMnistError, ExportError, UsageError
+from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
+from edge_mnist.fileio import atomic_path, ensure_dir, sha256_file
+from edge_mnist.manifest import LABELS, PREPROCESSING, SCHEMA_VERSION, read_manifest, write_manifest
+from edge_mnist.runtime import Classifier
+from edge_mnist.tf import versions
+
+FORMATS = ("tflite", "onnx")
+PRECISIONS = {"int8": "int8", "none": "float32"}
+VALIDATION_SAMPLES = 1000
+CALIBRATION_SEED = 0
+
+# Called with a short description of each step as it starts.
+StageFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How closely an export must match Keras on the validation sample to be kept."""
+
+    min_agreement: float
+    max_abs_diff: float
+
+
+# Float exports differ from Keras only by float rounding. Int8 moves probabilities by a few
+# hundredths (at most ~0.2 on a handful of borderline digits in our trials) and flips a few
+# top-1 answers in a thousand.
+TOLERANCES = {
+    "float32": Tolerance(min_agreement=0.999, max_abs_diff=1e-3),
+    "int8": Tolerance(min_agreement=0.985, max_abs_diff=0.5),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file to produce: a format at a precision."""
+
+    fmt: str
+    precision: str
+
+    @property
+    def filename(self) -> str:
+        return f"model_{self.precision}.{self.fmt}"
+
+
+def plan(fmt: str, quantize: str) -> list[Target]:
+    """The files that --format and --quantize ask for ('all' means all four)."""
+    if quantize not in PRECISIONS:
+        raise UsageError(f"unknown --quantize {quantize!r}.", f"choose one of: {', '.join(PRECISIONS)}.")
+    if fmt == "all":
+        return [Target(f, p) for f in FORMATS for p in ("int8", "float32")]
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {fmt!r}.", "choose one of: tflite, onnx, all.")
+    return [Target(fmt, PRECISIONS[quantize])]
+
+
+def calibration_set(data: Mnist, samples: int) -> np.ndarray:
+    """A fixed-seed draw of training images for quantization calibration."""
+    if not 1 <= samples <= len(data.x_train):
+        raise UsageError(f"--calibration-samples must be in 1..{len(data.x_train)}, got {samples}.")
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    return data.x_train[np.sort(rng.choice(len(data.x_train), samples, replace=False))]
+
+
+def _convert(target: Target, model: Any, calibration: np.ndarray, metadata: dict[str, str]) -> bytes:
+    from edge_mnist.converters import to_onnx, to_tflite
+
+    quantize = "int8" if target.precision == "int8" else "none"
+    try:
+        if target.fmt == "tflite":
+            return to_tflite(model, quantize, calibration)
+        return to_onnx(model, quantize, calibration, metadata)
+    except EdgeMnistError:
+        raise
+    except Exception as exc:  # converter internals raise anything; report it, keep nothing
+        raise ExportError(
+            f"converting to {target.filename} failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
+        ) from exc
+
+
+def _agreement(target: Target, reference: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+    tol = TOLERANCES[target.precision]
+    top1 = float(np.mean(reference.argmax(1) == probs.argmax(1)))
+    max_diff = float(np.max(np.abs(reference - probs)))
+    result = {
+        "samples": len(reference),
+        "top1_agreement": round(top1, 6),
+        "max_abs_prob_diff": round(max_diff, 6),
+        "mean_abs_prob_diff": round(float(np.mean(np.abs(reference - probs))), 6),
+        "min_top1_agreement": tol.min_agreement,
+        "max_abs_prob_diff_allowed": tol.max_abs_diff,
+    }
+    if top1 < tol.min_agreement or max_diff > tol.max_abs_diff:
+        raise ExportError(
+            f"{target.filename} disagrees with the Keras model on {len(reference)} test images: "
+            f"top-1 agreement {top1:.2%} (needs >= {tol.min_agreement:.2%}), max |Δ probability| "
+            f"{max_diff:.4f} (allowed {tol.max_abs_diff}). The file was not kept.",
+            "check the calibration set (--calibration-samples) and the model; see the README on tolerances.",
+        )
+    return result
+
+
+def _entry(target: Target, path: Path, clf: Classifier, agreement: dict[str, Any], test_acc: float, float_acc: float, calibration: int) -> dict[str, Any]:
+    info = clf.info
+    return {
+        "file": target.filename,
+        "format": target.fmt,
+        "precision": target.precision,
+        "size_bytes": path.stat().st_size,
+        "sha256": sha256_file(path),
+        "input": info.input.to_dict(),
+        "output": info.output.to_dict(),
+        "calibration_samples": calibration if target.precision == "int8" else None,
+        "agreement": agreement,
+        "test_accuracy": round(test_acc, 6),
+        "delta_vs_float_pp": round((test_acc - float_acc) * 100, 4),
+        "validated_with": f"{info.backend} {info.backend_version}",
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def export(
+    model_path: Path,
+    data: Mnist,
+    out: Path,
+    fmt: str = "tflite",
+    quantize: str = "int8",
+    calibration_samples: int = 500,
+    on_stage: StageFn | None = None,
+) -> dict[str, Any]:
+    """Convert, validate and write the requested files; update and return the manifest."""
+    targets = plan(fmt, quantize)
+    ensure_dir(out)
+    stage = on_stage or (lambda _msg: None)
+    stage(f"loading {model_path}")
+    model = load_keras(model_path)
+    calibration = calibration_set(data, calibration_samples)
+    reference = keras_probabilities(model, data.x_test)
+    float_acc = accuracy(reference, data.y_test)
+    source_sha = sha256_file(model_path)
+    tool_versions = versions()
+    metadata = {
+        "preprocessing": str(PREPROCESSING),
+        "labels": ",".join(LABELS),
+        "source_model_sha256": source_sha,
+        "tool_versions": ", ".join(f"{k}={v}" for k, v in tool_versions.items()),
+    }
+    manifest = read_manifest(out)
+    try:
+        source = str(model_path.resolve().relative_to(out.resolve()))
+    except ValueError:
+        source = str(model_path.resolve())
+    manifest.update(
+        schema_version=SCHEMA_VERSION,
+        source_model={"file": source, "sha256": source_sha, "test_accuracy": round(float_acc, 6)},
+        preprocessing=PREPROCESSING,
+        labels=LABELS,
+        versions=tool_versions,
+    )
+    for target in targets:
+        stage(f"converting {target.filename}")
+        blob = _convert(target, model, calibration, metadata)
+        final = out / target.filename
+        with atomic_path(final, suffix=f".{target.fmt}") as tmp:
+            tmp.write_bytes(blob)
+            stage(f"validating {target.filename}")
+            clf = Classifier.load(tmp)
+            probs = classifier_probabilities(clf, data.x_test)
+            agreement = _agreement(target, reference[:VALIDATION_SAMPLES], probs[:VALIDATION_SAMPLES])
+            entry = _entry(target, tmp, clf, agreement, accuracy(probs, data.y_test), float_acc, len(calibration))
+        manifest["artifacts"][target.filename] = entry
+        write_manifest(out, manifest)
+    return manifest

@@ -1,0 +1,63 @@
+"""Atomic writes: a temporary file in the target folder, then a rename."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from edge_mnist.errors import UsageError
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create an output folder, or say clearly why it cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the output folder {path}: {exc.strerror}.",
+            "choose a writable folder with --out.",
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"the output folder {path} is not writable.", "choose a writable folder with --out.")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it into place only if the block succeeds."""
+    ensure_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    """Write bytes atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json(target: Path, obj: Any) -> None:
+    """Write pretty JSON atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

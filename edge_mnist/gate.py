@@ -1,0 +1,143 @@
+"""The accuracy gate: every exported model stays within --max-drop points of the float model."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+from edge_mnist.errors import EdgeMnistError, UsageError
+from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
+from edge_mnist.fileio import sha256_file, write_bytes, write_json
+from edge_mnist.manifest import MANIFEST_FILE, read_manifest
+from edge_mnist.runtime import Classifier
+
+
+@dataclass
+class ArtifactResult:
+    """One artifact's verdict."""
+
+    name: str
+    accuracy: float | None
+    drop_pp: float | None
+    sha256_ok: bool
+    passed: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateReport:
+    """The float model's accuracy and every artifact's verdict."""
+
+    float_accuracy: float
+    max_drop_pp: float
+    test_images: int
+    artifacts: list[ArtifactResult]
+
+    @property
+    def passed(self) -> bool:
+        return all(a.passed for a in self.artifacts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "float_accuracy": self.float_accuracy,
+            "max_drop_pp": self.max_drop_pp,
+            "test_images": self.test_images,
+            "artifacts": [asdict(a) for a in self.artifacts],
+        }
+
+    def failures(self) -> list[str]:
+        return [f"{a.name}: {'; '.join(a.reasons)}" for a in self.artifacts if not a.passed]
+
+
+def _baseline(path: Path) -> dict[str, float]:
+    """Artifact accuracies from an earlier 'check --json' report."""
+    try:
+        report = json.loads(path.read_text())
+        return {a["name"]: float(a["accuracy"]) for a in report["artifacts"] if a.get("accuracy") is not None}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{path}: not a readable baseline ({type(exc).__name__}: {exc}).",
+            "pass a report written by 'edge-mnist check --json'.",
+        ) from None
+
+
+def run_check(
+    artifacts: Path,
+    max_drop: float = 0.5,
+    baseline: Path | None = None,
+    tolerance: float = 0.1,
+    data_dir: Path | None = None,
+) -> GateReport:
+    """Recompute every accuracy on the 10,000 test images and judge each artifact."""
+    from edge_mnist.data import load_mnist
+
+    if not (artifacts / MANIFEST_FILE).is_file():
+        raise UsageError(
+            f"{artifacts / MANIFEST_FILE} not found.", "run 'edge-mnist export' first, or pass --artifacts."
+        )
+    if max_drop < 0:
+        raise UsageError(f"--max-drop must be >= 0, got {max_drop}.")
+    manifest = read_manifest(artifacts)
+    if not manifest["artifacts"]:
+        raise UsageError(f"{artifacts / MANIFEST_FILE} lists no artifacts.", "run 'edge-mnist export' first.")
+    expected = _baseline(baseline) if baseline else {}
+    source = manifest.get("source_model", {}).get("file", "model.keras")
+    model_path = artifacts / source if not Path(source).is_absolute() else Path(source)
+    data = load_mnist(data_dir, download=False)
+    float_acc = accuracy(keras_probabilities(load_keras(model_path), data.x_test), data.y_test)
+    results = []
+    for name, entry in manifest["artifacts"].items():
+        path = artifacts / name
+        reasons = []
+        if not path.is_file():
+            results.append(ArtifactResult(name, None, None, False, False, [f"{path} is missing"]))
+            continue
+        sha_ok = sha256_file(path) == entry.get("sha256")
+        if not sha_ok:
+            reasons.append(f"sha256 mismatch: the file is not the one the manifest records ({entry.get('sha256', '?')[:12]}…)")
+        try:
+            acc: float | None = accuracy(classifier_probabilities(Classifier.load(path), data.x_test), data.y_test)
+        except EdgeMnistError as exc:
+            acc = None
+            reasons.append(f"cannot run it: {exc.problem}")
+        drop = None if acc is None else round((float_acc - acc) * 100, 4)
+        if drop is not None and drop > max_drop:
+            reasons.append(
+                f"accuracy {acc:.2%} is {drop:.2f} points below the float model's {float_acc:.2%} "
+                f"(allowed: {max_drop})"
+            )
+        if acc is not None and name in expected and acc < expected[name] - tolerance / 100:
+            reasons.append(
+                f"accuracy {acc:.2%} is below the baseline {expected[name]:.2%} minus {tolerance} points"
+            )
+        results.append(ArtifactResult(name, acc, drop, sha_ok, not reasons, reasons))
+    return GateReport(round(float_acc, 6), max_drop, len(data.y_test), results)
+
+
+def write_report(report: GateReport, path: Path) -> None:
+    """The report as JSON."""
+    write_json(path, report.to_dict())
+
+
+def write_junit(report: GateReport, path: Path) -> None:
+    """The report as JUnit XML: one test case per artifact."""
+    failures = sum(not a.passed for a in report.artifacts)
+    suite = ET.Element(
+        "testsuite", name="edge-mnist accuracy gate", tests=str(len(report.artifacts)), failures=str(failures)
+    )
+    for a in report.artifacts:
+        case = ET.SubElement(suite, "testcase", classname="edge_mnist.gate", name=a.name)
+        props = ET.SubElement(case, "properties")
+        for key, value in (("accuracy", a.accuracy), ("drop_pp", a.drop_pp), ("float_accuracy", report.float_accuracy)):
+            ET.SubElement(props, "property", name=key, value=str(value))
+        if not a.passed:
+            ET.SubElement(case, "failure", message="; ".join(a.reasons)).text = "\n".join(a.reasons)
+    write_bytes(path, ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True))
+
+
+__all__ = ["ArtifactResult", "GateReport", "run_check", "write_junit", "write_report"]

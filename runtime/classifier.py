@@ -1,0 +1,158 @@
+"""Classify MNIST digits with an exported .tflite or .onnx model, on any interpreter backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .backends import Backend, TensorInfo, open_backend
+from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+PIXELS = 784
+ACCEPTS = "(28, 28), (784,), (N, 784) or (N, 28, 28) arrays of float pixels in [0, 1] or integer pixels in 0-255"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model is and what runs it."""
+
+    path: str
+    format: str
+    backend: str
+    backend_version: str
+    input: TensorInfo
+    output: TensorInfo
+    threads: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "backend": self.backend,
+            "backend_version": self.backend_version,
+            "input": self.input.to_dict(),
+            "output": self.output.to_dict(),
+            "threads": self.threads,
+        }
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Digits (N,) and class probabilities (N, 10) for a batch of N images."""
+
+    digits: np.ndarray
+    probabilities: np.ndarray = field(repr=False)
+
+    def top(self, k: int = 3) -> list[list[tuple[int, float]]]:
+        """The k most likely digits with their probabilities, per image."""
+        order = np.argsort(-self.probabilities, axis=1, kind="stable")[:, :k]
+        return [
+            [(int(d), float(p[d])) for d in row]
+            for row, p in zip(order, self.probabilities, strict=True)
+        ]
+
+
+def as_batch(x: Any) -> np.ndarray:
+    """Check an image or batch and return it as an (N, 784) array of its own dtype."""
+    arr = np.asarray(x)
+    if arr.shape in ((28, 28), (PIXELS,)):
+        arr = arr.reshape(1, PIXELS)
+    elif arr.ndim == 3 and arr.shape[1:] == (28, 28) or arr.ndim == 2 and arr.shape[1] == PIXELS:
+        arr = arr.reshape(arr.shape[0], PIXELS)
+    else:
+        raise InvalidInputError(f"got an array of shape {arr.shape}; expected {ACCEPTS}.")
+    if arr.shape[0] == 0:
+        raise InvalidInputError("got an empty batch (0 images).")
+    kind = arr.dtype.kind
+    if kind == "f":
+        lo, hi = arr.min(), arr.max()
+        # NaN fails both comparisons, so this also rejects NaN and inf.
+        if not (lo >= 0.0 and hi <= 1.0):
+            bad = "NaN" if np.isnan(lo) or np.isnan(hi) else f"values from {lo:g} to {hi:g}"
+            raise InvalidInputError(
+                f"got float pixels with {bad}; float pixels must be finite and in [0, 1].",
+                "scale 0-255 images by 1/255, or pass them as uint8.",
+            )
+    elif kind in "ui":
+        if kind == "i" or arr.dtype.itemsize > 1:
+            lo, hi = arr.min(), arr.max()
+            if lo < 0 or hi > 255:
+                raise InvalidInputError(
+                    f"got integer pixels from {lo} to {hi}; integer pixels must be in 0-255."
+                )
+            arr = arr.astype(np.uint8)
+    else:
+        raise InvalidInputError(f"got an array of dtype {arr.dtype}; expected {ACCEPTS}.")
+    return arr
+
+
+class Classifier:
+    """A loaded model that turns MNIST-style images into digits."""
+
+    def __init__(self, path: Path, fmt: str, backend: Backend, threads: int | None) -> None:
+        self._backend = backend
+        self.info = ModelInfo(
+            path=str(path),
+            format=fmt,
+            backend=backend.name,
+            backend_version=backend.version,
+            input=backend.input,
+            output=backend.output,
+            threads=threads,
+        )
+        inp, out = backend.input, backend.output
+        self._in_dtype = np.dtype(inp.dtype)
+        self._in_scale, self._in_zero = inp.scale, inp.zero_point
+        # Every uint8 pixel maps to one model input value: a lookup table is the fast path.
+        self._u8_table = self._quantize(np.arange(256, dtype=np.float32) / 255.0)
+        self._out_scale = np.float32(out.scale) if out.scale is not None else None
+        self._out_zero = np.float32(out.zero_point or 0)
+
+    @classmethod
+    def load(cls, path: str | Path, backend: str | None = None, threads: int | None = None) -> Classifier:
+        """Load a .tflite or .onnx model; the backend is chosen from the file's content."""
+        path = Path(path)
+        fmt, impl = open_backend(path, backend, threads)
+        return cls(path, fmt, impl, threads)
+
+    @property
+    def backend(self) -> Backend:
+        """The interpreter wrapper behind this classifier."""
+        return self._backend
+
+    def _quantize(self, pixels: np.ndarray) -> np.ndarray:
+        if self._in_scale is None:
+            return pixels.astype(self._in_dtype, copy=False)
+        info = np.iinfo(self._in_dtype)
+        q = np.round(pixels / np.float32(self._in_scale)) + self._in_zero
+        return np.clip(q, info.min, info.max).astype(self._in_dtype)
+
+    def prepare(self, x: Any) -> np.ndarray:
+        """Validate an image or batch and convert it to the model's input tensor."""
+        batch = as_batch(x)
+        if batch.dtype == np.uint8:
+            return self._u8_table[batch]
+        return self._quantize(batch.astype(np.float32, copy=False))
+
+    def probabilities(self, raw: np.ndarray) -> np.ndarray:
+        """Dequantize the model's output tensor into float probabilities."""
+        if self._out_scale is None:
+            return raw.astype(np.float32, copy=False)
+        return (raw.astype(np.float32) - self._out_zero) * self._out_scale
+
+    def predict(self, x: Any) -> Prediction:
+        """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
+        probs = self.probabilities(self._backend.run(self.prepare(x)))
+        return Prediction(digits=probs.argmax(axis=1), probabilities=probs)
+
+    def classify_image(self, image: str | Path | Image.Image) -> Prediction:
+        """Preprocess a photo or scan of a digit into MNIST form and classify it."""
+        from .preprocess import to_mnist
+
+        return self.predict(to_mnist(image))
