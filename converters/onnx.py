@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,6 +47,17 @@ class _Calibration:
 
 
 def _quantized(proto: Any, calibration: np.ndarray) -> Any:
+    # The quantizer logs advice about pre-processing on the root logger; it does not apply here.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        return _quantize_files(proto, calibration)
+    finally:
+        root.setLevel(level)
+
+
+def _quantize_files(proto: Any, calibration: np.ndarray) -> Any:
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
@@ -79,7 +91,9 @@ def to_onnx(
     import onnx
 
     if quantize not in QUANTIZE_MODES:
-        raise EdgeMnistError(f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}.")
+        raise EdgeMnistError(
+            f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}."
+        )
     proto = _float_model(model)
     if quantize == "int8":
         if calibration is None or len(calibration) == 0:

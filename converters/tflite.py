@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,9 @@ def to_tflite(model: Any, quantize: str = "int8", calibration: np.ndarray | None
     import tensorflow as tf
 
     if quantize not in QUANTIZE_MODES:
-        raise EdgeMnistError(f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}.")
+        raise EdgeMnistError(
+            f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}."
+        )
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantize == "int8":
         if calibration is None or len(calibration) == 0:
@@ -39,5 +42,7 @@ def to_tflite(model: Any, quantize: str = "int8", calibration: np.ndarray | None
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
     # The converter exports a SavedModel first and prints where; keep stdout for our own output.
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        # "Statistics for quantized inputs were expected": the representative set provides them.
+        warnings.simplefilter("ignore", UserWarning)
         return bytes(converter.convert())

@@ -13,9 +13,10 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from edge_mnist.errors import CheckFailedError, EdgeMnistError
+from edge_mnist.train import TrainConfig
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class _Group(TyperGroup):
@@ -34,6 +35,8 @@ def _fail(exc: EdgeMnistError) -> NoReturn:
         err.print(f"[bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
+
+_D = TrainConfig()
 
 app = typer.Typer(
     cls=_Group,
@@ -66,7 +69,11 @@ def _download_progress() -> Any:
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     progress = Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
     )
     tasks: dict[str, Any] = {}
 
@@ -82,7 +89,13 @@ def _download_progress() -> Any:
 
 
 @app.command()
-def data(data_dir: DataDir = None, download: Annotated[bool, typer.Option(help="Download missing files from public mirrors.")] = True, as_json: JsonFlag = False) -> None:
+def data(
+    data_dir: DataDir = None,
+    download: Annotated[
+        bool, typer.Option(help="Download missing files from public mirrors.")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
     """Find (or download) and verify MNIST, and print the shapes of the split."""
     from edge_mnist.data import load_mnist
 
@@ -110,34 +123,53 @@ def _epoch_printer(quiet: bool) -> Any:
     return show
 
 
-Arch = Annotated[str, typer.Option("--arch", help="Architecture: mlp-300x2, mlp-800x2 or mlp-300x3.")]
+Arch = Annotated[
+    str, typer.Option("--arch", help="Architecture: mlp-300x2, mlp-800x2 or mlp-300x3.")
+]
 Epochs = Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")]
-Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss before stopping.")]
+Patience = Annotated[
+    int, typer.Option(help="Epochs without a better validation loss before stopping.")
+]
 BatchSize = Annotated[int, typer.Option(help="Mini-batch size.")]
 LearningRate = Annotated[float, typer.Option(help="Adam's initial learning rate.")]
-Dropout = Annotated[float, typer.Option(help="Dropout after each hidden layer (training only; 0 = the notebook).")]
-ReduceLr = Annotated[bool, typer.Option(help="Halve the learning rate when validation loss stalls.")]
-Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same model on one machine.")]
+Dropout = Annotated[
+    float, typer.Option(help="Dropout after each hidden layer (training only; 0 = the notebook).")
+]
+ReduceLr = Annotated[
+    bool, typer.Option(help="Halve the learning rate when validation loss stalls.")
+]
+Seed = Annotated[
+    int, typer.Option(help="Random seed: the same seed gives the same model on one machine.")
+]
 
 
-def _config(arch: str, epochs: int, patience: int, batch_size: int, learning_rate: float, dropout: float, reduce_lr: bool, seed: int) -> Any:
-    from edge_mnist.train import TrainConfig
-
-    config = TrainConfig(arch, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed)
+def _config(
+    arch: str,
+    epochs: int,
+    patience: int,
+    batch_size: int,
+    learning_rate: float,
+    dropout: float,
+    reduce_lr: bool,
+    seed: int,
+) -> Any:
+    config = TrainConfig(
+        arch, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed
+    )
     config.check()
     return config
 
 
 @app.command()
 def train(
-    arch: Arch = "mlp-300x2",
-    epochs: Epochs = 50,
-    patience: Patience = 5,
-    batch_size: BatchSize = 128,
-    learning_rate: LearningRate = 1e-3,
-    dropout: Dropout = 0.2,
-    reduce_lr: ReduceLr = True,
-    seed: Seed = 42,
+    arch: Arch = _D.arch,
+    epochs: Epochs = _D.epochs,
+    patience: Patience = _D.patience,
+    batch_size: BatchSize = _D.batch_size,
+    learning_rate: LearningRate = _D.learning_rate,
+    dropout: Dropout = _D.dropout,
+    reduce_lr: ReduceLr = _D.reduce_lr,
+    seed: Seed = _D.seed,
     out: Out = Path("artifacts"),
     data_dir: DataDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")] = False,
@@ -146,11 +178,14 @@ def train(
 ) -> None:
     """Train an MLP with early stopping on validation loss; write model.keras and train.json."""
     from edge_mnist.data import load_mnist
-    from edge_mnist.train import MODEL_FILE, train as run_train
+    from edge_mnist.train import MODEL_FILE
+    from edge_mnist.train import train as run_train
 
     config = _config(arch, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed)
     mnist = load_mnist(data_dir, progress=_download_progress())
-    record = run_train(config, mnist, out, force=force, on_epoch=_epoch_printer(quiet or as_json)).record
+    record = run_train(
+        config, mnist, out, force=force, on_epoch=_epoch_printer(quiet or as_json)
+    ).record
     if as_json:
         _emit_json(record)
         return
@@ -166,16 +201,20 @@ def train(
 
 @app.command()
 def compare(
-    arch: Annotated[list[str] | None, typer.Option("--arch", help="An architecture to train; repeat for each.")] = None,
-    epochs: Epochs = 50,
-    patience: Patience = 5,
-    batch_size: BatchSize = 128,
-    learning_rate: LearningRate = 1e-3,
-    dropout: Dropout = 0.2,
-    reduce_lr: ReduceLr = True,
-    seed: Seed = 42,
+    arch: Annotated[
+        list[str] | None, typer.Option("--arch", help="An architecture to train; repeat for each.")
+    ] = None,
+    epochs: Epochs = _D.epochs,
+    patience: Patience = _D.patience,
+    batch_size: BatchSize = _D.batch_size,
+    learning_rate: LearningRate = _D.learning_rate,
+    dropout: Dropout = _D.dropout,
+    reduce_lr: ReduceLr = _D.reduce_lr,
+    seed: Seed = _D.seed,
     data_dir: DataDir = None,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")] = False,
 ) -> None:
     """Train several architectures with the same seed and options; print the selection table."""
@@ -184,10 +223,16 @@ def compare(
     from edge_mnist.fileio import write_json
 
     names = arch or ["mlp-300x2", "mlp-800x2", "mlp-300x3"]
-    configs = [_config(a, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed) for a in names]
+    configs = [
+        _config(a, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed)
+        for a in names
+    ]
     mnist = load_mnist(data_dir, progress=_download_progress())
     rows = compare_architectures(
-        configs, mnist, on_start=lambda a: err.print(f"training {a}"), on_epoch=_epoch_printer(quiet)
+        configs,
+        mnist,
+        on_start=lambda a: err.print(f"training {a}"),
+        on_epoch=_epoch_printer(quiet),
     )
     table = Table(title="Model selection (best by validation accuracy *)")
     for col in ("arch", "parameters", "epochs", "train acc", "val acc", "test acc", "train time"):
@@ -218,8 +263,9 @@ def _artifact_table(manifest: dict[str, Any], names: list[str] | None = None) ->
     float_acc = manifest["source_model"]["test_accuracy"]
     entries = manifest["artifacts"]
     table = Table(title=f"Exported models (Keras float model: {float_acc:.2%} test accuracy)")
-    for col in ("artifact", "size", "vs float", "test acc", "Δ vs float", "top-1 agree"):
-        table.add_column(col, justify="left" if col == "artifact" else "right")
+    table.add_column("artifact", no_wrap=True)
+    for col in ("size", "vs float", "test acc", "Δ vs float", "top-1 agree"):
+        table.add_column(col, justify="right")
     for name in names or list(entries):
         e = entries[name]
         twin = entries.get(f"model_float32.{e['format']}")
@@ -238,10 +284,14 @@ def _artifact_table(manifest: dict[str, Any], names: list[str] | None = None) ->
 @app.command("export")
 def export_cmd(
     model: Model = Path("artifacts/model.keras"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="tflite, onnx, or all (all four files).")] = "tflite",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="tflite, onnx, or all (all four files).")
+    ] = "tflite",
     quantize: Annotated[str, typer.Option(help="int8 (full-integer) or none (float32).")] = "int8",
     out: Out = Path("artifacts"),
-    calibration_samples: Annotated[int, typer.Option(help="Training images used to calibrate int8.")] = 500,
+    calibration_samples: Annotated[
+        int, typer.Option(help="Training images used to calibrate int8.")
+    ] = 500,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -251,18 +301,32 @@ def export_cmd(
 
     names = [t.filename for t in plan(fmt, quantize)]
     mnist = load_mnist(data_dir, progress=_download_progress())
-    manifest = export(model, mnist, out, fmt, quantize, calibration_samples, on_stage=lambda m: err.print(m, highlight=False))
+    manifest = export(
+        model,
+        mnist,
+        out,
+        fmt,
+        quantize,
+        calibration_samples,
+        on_stage=lambda m: err.print(m, highlight=False),
+    )
     if as_json:
         _emit_json({name: manifest["artifacts"][name] for name in names})
         return
     console.print(_artifact_table(manifest, names))
-    console.print(f"Wrote {', '.join(str(out / n) for n in names)} and {out / 'manifest.json'}.", highlight=False)
+    console.print(
+        f"Wrote {', '.join(str(out / n) for n in names)} and {out / 'manifest.json'}.",
+        highlight=False,
+    )
 
 
 def _gate_table(report: Any) -> Table:
-    table = Table(title=f"Accuracy gate: float model {report.float_accuracy:.2%}, max drop {report.max_drop_pp} pp")
-    for col in ("artifact", "test acc", "drop", "sha256", "verdict"):
-        table.add_column(col, justify="left" if col in ("artifact", "verdict") else "right")
+    table = Table(
+        title=f"Accuracy gate: float model {report.float_accuracy:.2%}, max drop {report.max_drop_pp} pp"
+    )
+    table.add_column("artifact", no_wrap=True)
+    for col in ("test acc", "drop", "sha256", "verdict"):
+        table.add_column(col, justify="left" if col == "verdict" else "right")
     for a in report.artifacts:
         table.add_row(
             a.name,
@@ -276,12 +340,26 @@ def _gate_table(report: Any) -> Table:
 
 @app.command()
 def check(
-    artifacts: Annotated[Path, typer.Option("--artifacts", "-a", help="Folder with manifest.json and the models.")] = Path("artifacts"),
-    max_drop: Annotated[float, typer.Option(help="Largest allowed drop below the float model, in percentage points.")] = 0.5,
-    baseline: Annotated[Path | None, typer.Option(help="An earlier 'check --json' report; fail below its accuracies.")] = None,
-    tolerance: Annotated[float, typer.Option(help="With --baseline: points an artifact may fall below it.")] = 0.1,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON to this file.")] = None,
-    junit: Annotated[Path | None, typer.Option(help="Write the report as JUnit XML to this file.")] = None,
+    artifacts: Annotated[
+        Path, typer.Option("--artifacts", "-a", help="Folder with manifest.json and the models.")
+    ] = Path("artifacts"),
+    max_drop: Annotated[
+        float,
+        typer.Option(help="Largest allowed drop below the float model, in percentage points."),
+    ] = 0.5,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="An earlier 'check --json' report; fail below its accuracies."),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(help="With --baseline: points an artifact may fall below it.")
+    ] = 0.1,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the report as JSON to this file.")
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Write the report as JUnit XML to this file.")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float."""
@@ -295,22 +373,25 @@ def check(
         write_junit(report, junit)
     if not report.passed:
         raise CheckFailedError("the accuracy gate failed:\n  " + "\n  ".join(report.failures()))
-    console.print(f"[green]Gate passed[/]: {len(report.artifacts)} artifacts within {max_drop} points of the float model.")
+    console.print(
+        f"[green]Gate passed[/]: {len(report.artifacts)} artifacts within {max_drop} points of the float model."
+    )
 
 
 @app.command()
 def pipeline(
     out: Out = Path("artifacts"),
     data_dir: DataDir = None,
-    arch: Arch = "mlp-300x2",
-    epochs: Epochs = 50,
-    seed: Seed = 42,
-    max_drop: Annotated[float, typer.Option(help="The gate's largest allowed drop, in points.")] = 0.5,
+    arch: Arch = _D.arch,
+    epochs: Epochs = _D.epochs,
+    seed: Seed = _D.seed,
+    max_drop: Annotated[
+        float, typer.Option(help="The gate's largest allowed drop, in points.")
+    ] = 0.5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")] = False,
 ) -> None:
     """Run the whole job: data, train, export all four files, accuracy gate (rebuilds --out)."""
     from edge_mnist.pipeline import run_pipeline
-    from edge_mnist.train import TrainConfig
 
     config = TrainConfig(arch=arch, epochs=epochs, seed=seed)
     config.check()
@@ -327,10 +408,118 @@ def pipeline(
     console.print(_gate_table(result.gate))
     times = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
     rec = result.record
-    console.print(f"Trained {rec['arch']} for {rec['epochs_run']} epochs (best {rec['best_epoch']}). Times: {times}.", highlight=False)
+    console.print(
+        f"Trained {rec['arch']} for {rec['epochs_run']} epochs (best {rec['best_epoch']}). Times: {times}.",
+        highlight=False,
+    )
     if not result.gate.passed:
-        raise CheckFailedError("the accuracy gate failed:\n  " + "\n  ".join(result.gate.failures()))
+        raise CheckFailedError(
+            "the accuracy gate failed:\n  " + "\n  ".join(result.gate.failures())
+        )
     console.print(f"[green]Pipeline passed[/]: artifacts in {out}/.", highlight=False)
+
+
+ModelArg = Annotated[Path, typer.Argument(help="A .tflite or .onnx model.", show_default=False)]
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        help="Interpreter: litert, tflite-runtime, tensorflow (TFLite) or onnxruntime. Default: the first installed."
+    ),
+]
+Threads = Annotated[
+    int | None, typer.Option(help="Interpreter threads (default: the backend's choice).")
+]
+
+
+@app.command()
+def predict(
+    model: ModelArg,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Image files, folders of images, or an IDX images file.", show_default=False
+        ),
+    ],
+    labels: Annotated[
+        Path | None, typer.Option(help="IDX labels for an IDX images input: also print accuracy.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Classify only the first N images of an IDX file.")
+    ] = None,
+    backend: Backend = None,
+    threads: Threads = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Classify digits in images or an IDX file (device side: no TensorFlow needed)."""
+    from edge_mnist.runtime import Classifier
+    from edge_mnist.runtime.predict import classify_inputs
+
+    clf = Classifier.load(model, backend=backend, threads=threads)
+    report = classify_inputs(clf, inputs, labels, limit)
+    if as_json:
+        _emit_json({"model": clf.info.to_dict(), **report.to_dict()})
+    else:
+        table = Table(title=f"{model.name} on {clf.info.backend} {clf.info.backend_version}")
+        for col in ("input", "digit", "confidence", "top 3"):
+            table.add_column(
+                col,
+                justify="left" if col in ("input", "top 3") else "right",
+                no_wrap=col == "input",
+            )
+        shown = report.items[:50]
+        for item in shown:
+            if item.error:
+                table.add_row(item.source, "-", "-", f"[red]{item.error}[/]")
+            else:
+                top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
+                table.add_row(item.source, str(item.digit), f"{item.confidence:.3f}", top)
+        console.print(table)
+        if len(report.items) > len(shown):
+            console.print(f"… and {len(report.items) - len(shown)} more (use --json for all).")
+        if report.accuracy is not None:
+            console.print(
+                f"Accuracy: {report.accuracy:.2%} on {len(report.items)} images.", highlight=False
+            )
+    if report.errors:
+        raise EdgeMnistError(
+            f"{report.errors} of {len(report.items)} inputs could not be classified (see above)."
+        )
+
+
+@app.command()
+def info(model: ModelArg, backend: Backend = None, as_json: JsonFlag = False) -> None:
+    """Show a model's tensors, quantization, backend, size, sha256 and manifest entry."""
+    from edge_mnist.runtime.describe import describe
+
+    facts = describe(model, backend)
+    if as_json:
+        _emit_json(facts)
+        return
+    table = Table(title=str(model), show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    table.add_row("format", facts["format"])
+    table.add_row("backend", f"{facts['backend']} {facts['backend_version']}")
+    for side in ("input", "output"):
+        t = facts[side]
+        quant = (
+            f", scale {t['scale']:.6g}, zero point {t['zero_point']}"
+            if t["scale"] is not None
+            else ""
+        )
+        table.add_row(side, f"{t['name']}: {t['dtype']} {tuple(t['shape'])}{quant}")
+    table.add_row("size", f"{facts['size_bytes']:,} bytes")
+    table.add_row("sha256", facts["sha256"])
+    entry = facts["manifest"]
+    if entry is None:
+        table.add_row("manifest", "none beside the model")
+    else:
+        ok = "matches" if facts.get("matches_manifest") else "[red]DOES NOT MATCH[/]"
+        table.add_row(
+            "manifest",
+            f"{entry['precision']} {entry['format']}, test accuracy {entry['test_accuracy']:.2%}, sha256 {ok}",
+        )
+    console.print(table)
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -120,7 +119,10 @@ def _download_one(name: str, directory: Path, progress: ProgressFn | None) -> Pa
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
         tmp_path = Path(tmp)
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as resp:
+            with (
+                os.fdopen(fd, "wb") as out,
+                urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as resp,
+            ):
                 total = int(resp.headers.get("Content-Length") or 0) or None
                 done = 0
                 while chunk := resp.read(1 << 16):
@@ -131,7 +133,7 @@ def _download_one(name: str, directory: Path, progress: ProgressFn | None) -> Pa
             _verified(tmp_path, name)
             os.replace(tmp_path, target)
             return target
-        except (urllib.error.URLError, OSError, socket.timeout, ValueError) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError, ValueError) as exc:
             failures.append(f"{url}: {getattr(exc, 'reason', exc)}")
         except DataError as exc:
             failures.append(f"{url}: {exc.problem}")
@@ -176,7 +178,7 @@ def ensure_files(
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:
-    return (images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0))
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
 
 
 def load_mnist(

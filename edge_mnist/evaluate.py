@@ -21,7 +21,9 @@ def load_keras(path: Path) -> Any:
     import keras
 
     if not path.is_file():
-        raise ModelLoadError(f"{path}: no such model file.", "run 'edge-mnist train' first, or pass --model.")
+        raise ModelLoadError(
+            f"{path}: no such model file.", "run 'edge-mnist train' first, or pass --model."
+        )
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types (ValueError, OSError, zipfile errors...)
@@ -40,12 +42,16 @@ def load_keras(path: Path) -> Any:
 
 def keras_probabilities(model: Any, x: np.ndarray) -> np.ndarray:
     """Class probabilities from the Keras model, in batches."""
-    return np.concatenate([np.asarray(model(x[i : i + BATCH], training=False)) for i in range(0, len(x), BATCH)])
+    return np.concatenate(
+        [np.asarray(model(x[i : i + BATCH], training=False)) for i in range(0, len(x), BATCH)]
+    )
 
 
 def classifier_probabilities(classifier: Classifier, x: np.ndarray) -> np.ndarray:
     """Class probabilities from an exported model through the runtime, in batches."""
-    return np.concatenate([classifier.predict(x[i : i + BATCH]).probabilities for i in range(0, len(x), BATCH)])
+    return np.concatenate(
+        [classifier.predict(x[i : i + BATCH]).probabilities for i in range(0, len(x), BATCH)]
+    )
 
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:

@@ -59,7 +59,9 @@ class Target:
 def plan(fmt: str, quantize: str) -> list[Target]:
     """The files that --format and --quantize ask for ('all' means all four)."""
     if quantize not in PRECISIONS:
-        raise UsageError(f"unknown --quantize {quantize!r}.", f"choose one of: {', '.join(PRECISIONS)}.")
+        raise UsageError(
+            f"unknown --quantize {quantize!r}.", f"choose one of: {', '.join(PRECISIONS)}."
+        )
     if fmt == "all":
         return [Target(f, p) for f in FORMATS for p in ("int8", "float32")]
     if fmt not in FORMATS:
@@ -75,7 +77,9 @@ def calibration_set(data: Mnist, samples: int) -> np.ndarray:
     return data.x_train[np.sort(rng.choice(len(data.x_train), samples, replace=False))]
 
 
-def _convert(target: Target, model: Any, calibration: np.ndarray, metadata: dict[str, str]) -> bytes:
+def _convert(
+    target: Target, model: Any, calibration: np.ndarray, metadata: dict[str, str]
+) -> bytes:
     from edge_mnist.converters import to_onnx, to_tflite
 
     quantize = "int8" if target.precision == "int8" else "none"
@@ -113,7 +117,15 @@ def _agreement(target: Target, reference: np.ndarray, probs: np.ndarray) -> dict
     return result
 
 
-def _entry(target: Target, path: Path, clf: Classifier, agreement: dict[str, Any], test_acc: float, float_acc: float, calibration: int) -> dict[str, Any]:
+def _entry(
+    target: Target,
+    path: Path,
+    clf: Classifier,
+    agreement: dict[str, Any],
+    test_acc: float,
+    float_acc: float,
+    calibration: int,
+) -> dict[str, Any]:
     info = clf.info
     return {
         "file": target.filename,
@@ -179,8 +191,18 @@ def export(
             stage(f"validating {target.filename}")
             clf = Classifier.load(tmp)
             probs = classifier_probabilities(clf, data.x_test)
-            agreement = _agreement(target, reference[:VALIDATION_SAMPLES], probs[:VALIDATION_SAMPLES])
-            entry = _entry(target, tmp, clf, agreement, accuracy(probs, data.y_test), float_acc, len(calibration))
+            agreement = _agreement(
+                target, reference[:VALIDATION_SAMPLES], probs[:VALIDATION_SAMPLES]
+            )
+            entry = _entry(
+                target,
+                tmp,
+                clf,
+                agreement,
+                accuracy(probs, data.y_test),
+                float_acc,
+                len(calibration),
+            )
         manifest["artifacts"][target.filename] = entry
         write_manifest(out, manifest)
     return manifest

@@ -24,7 +24,9 @@ def ensure_dir(path: Path) -> Path:
             "choose a writable folder with --out.",
         ) from None
     if not os.access(path, os.W_OK):
-        raise UsageError(f"the output folder {path} is not writable.", "choose a writable folder with --out.")
+        raise UsageError(
+            f"the output folder {path} is not writable.", "choose a writable folder with --out."
+        )
     return path
 
 
@@ -32,7 +34,9 @@ def ensure_dir(path: Path) -> Path:
 def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place only if the block succeeds."""
     ensure_dir(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from edge_mnist.errors import EdgeMnistError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
 from edge_mnist.fileio import sha256_file, write_bytes, write_json
@@ -58,7 +57,11 @@ def _baseline(path: Path) -> dict[str, float]:
     """Artifact accuracies from an earlier 'check --json' report."""
     try:
         report = json.loads(path.read_text())
-        return {a["name"]: float(a["accuracy"]) for a in report["artifacts"] if a.get("accuracy") is not None}
+        return {
+            a["name"]: float(a["accuracy"])
+            for a in report["artifacts"]
+            if a.get("accuracy") is not None
+        }
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(
             f"{path}: not a readable baseline ({type(exc).__name__}: {exc}).",
@@ -78,13 +81,16 @@ def run_check(
 
     if not (artifacts / MANIFEST_FILE).is_file():
         raise UsageError(
-            f"{artifacts / MANIFEST_FILE} not found.", "run 'edge-mnist export' first, or pass --artifacts."
+            f"{artifacts / MANIFEST_FILE} not found.",
+            "run 'edge-mnist export' first, or pass --artifacts.",
         )
     if max_drop < 0:
         raise UsageError(f"--max-drop must be >= 0, got {max_drop}.")
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
-        raise UsageError(f"{artifacts / MANIFEST_FILE} lists no artifacts.", "run 'edge-mnist export' first.")
+        raise UsageError(
+            f"{artifacts / MANIFEST_FILE} lists no artifacts.", "run 'edge-mnist export' first."
+        )
     expected = _baseline(baseline) if baseline else {}
     source = manifest.get("source_model", {}).get("file", "model.keras")
     model_path = artifacts / source if not Path(source).is_absolute() else Path(source)
@@ -99,9 +105,13 @@ def run_check(
             continue
         sha_ok = sha256_file(path) == entry.get("sha256")
         if not sha_ok:
-            reasons.append(f"sha256 mismatch: the file is not the one the manifest records ({entry.get('sha256', '?')[:12]}…)")
+            reasons.append(
+                f"sha256 mismatch: the file is not the one the manifest records ({entry.get('sha256', '?')[:12]}…)"
+            )
         try:
-            acc: float | None = accuracy(classifier_probabilities(Classifier.load(path), data.x_test), data.y_test)
+            acc: float | None = accuracy(
+                classifier_probabilities(Classifier.load(path), data.x_test), data.y_test
+            )
         except EdgeMnistError as exc:
             acc = None
             reasons.append(f"cannot run it: {exc.problem}")
@@ -128,16 +138,25 @@ def write_junit(report: GateReport, path: Path) -> None:
     """The report as JUnit XML: one test case per artifact."""
     failures = sum(not a.passed for a in report.artifacts)
     suite = ET.Element(
-        "testsuite", name="edge-mnist accuracy gate", tests=str(len(report.artifacts)), failures=str(failures)
+        "testsuite",
+        name="edge-mnist accuracy gate",
+        tests=str(len(report.artifacts)),
+        failures=str(failures),
     )
     for a in report.artifacts:
         case = ET.SubElement(suite, "testcase", classname="edge_mnist.gate", name=a.name)
         props = ET.SubElement(case, "properties")
-        for key, value in (("accuracy", a.accuracy), ("drop_pp", a.drop_pp), ("float_accuracy", report.float_accuracy)):
+        for key, value in (
+            ("accuracy", a.accuracy),
+            ("drop_pp", a.drop_pp),
+            ("float_accuracy", report.float_accuracy),
+        ):
             ET.SubElement(props, "property", name=key, value=str(value))
         if not a.passed:
             ET.SubElement(case, "failure", message="; ".join(a.reasons)).text = "\n".join(a.reasons)
-    write_bytes(path, ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True))
+    write_bytes(
+        path, ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    )
 
 
 __all__ = ["ArtifactResult", "GateReport", "run_check", "write_junit", "write_report"]

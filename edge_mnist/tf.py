@@ -30,7 +30,16 @@ def versions() -> dict[str, str]:
     import numpy as np
 
     out = {"python": platform.python_version(), "numpy": np.__version__}
-    for dist in ("edge-mnist", "tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"):
+    for dist in (
+        "edge-mnist",
+        "tensorflow",
+        "tensorflow-cpu",
+        "keras",
+        "tf2onnx",
+        "onnx",
+        "onnxruntime",
+        "ai-edge-litert",
+    ):
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:

@@ -30,8 +30,8 @@ class TrainConfig:
     arch: str = DEFAULT_ARCH
     epochs: int = 50
     patience: int = 5
-    batch_size: int = 128
-    learning_rate: float = 1e-3
+    batch_size: int = 256
+    learning_rate: float = 2e-3
     dropout: float = 0.2
     reduce_lr: bool = True
     seed: int = 42
@@ -41,7 +41,9 @@ class TrainConfig:
         get_architecture(self.arch)
         for name in ("epochs", "patience", "batch_size"):
             if getattr(self, name) < (0 if name == "patience" else 1):
-                raise UsageError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}.")
+                raise UsageError(
+                    f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}."
+                )
         if not self.learning_rate > 0:
             raise UsageError(f"--learning-rate must be positive, got {self.learning_rate}.")
         if not 0.0 <= self.dropout < 1.0:
@@ -67,18 +69,22 @@ def _callbacks(tf: Any, config: TrainConfig, on_epoch: EpochFn | None) -> list[A
         # Halving the step when validation loss stalls buys the last tenths of a point.
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2 - 1), min_lr=1e-5
+                monitor="val_loss",
+                factor=0.5,
+                patience=max(1, config.patience // 2 - 1),
+                min_lr=1e-5,
             )
         )
     if on_epoch is not None:
+        report = on_epoch
 
         class Report(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self.start = time.perf_counter()
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                logs = {k: float(v) for k, v in (logs or {}).items()}
-                on_epoch(epoch + 1, logs, time.perf_counter() - self.start)
+                values = {k: float(v) for k, v in (logs or {}).items()}
+                report(epoch + 1, values, time.perf_counter() - self.start)
 
         callbacks.append(Report())
     return callbacks
@@ -142,7 +148,8 @@ def save(result: TrainResult, out: Path, force: bool = False) -> Path:
     model_path = out / MODEL_FILE
     if model_path.exists() and not force:
         raise UsageError(
-            f"{model_path} already exists.", "pass --force to overwrite it, or choose another --out."
+            f"{model_path} already exists.",
+            "pass --force to overwrite it, or choose another --out.",
         )
     with atomic_path(model_path, suffix=".keras") as tmp:
         result.model.save(tmp)
@@ -161,7 +168,8 @@ def train(
     config.check()
     if (out / MODEL_FILE).exists() and not force:
         raise UsageError(
-            f"{out / MODEL_FILE} already exists.", "pass --force to overwrite it, or choose another --out."
+            f"{out / MODEL_FILE} already exists.",
+            "pass --force to overwrite it, or choose another --out.",
         )
     started = time.perf_counter()
     result = fit(config, data, on_epoch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ class Architecture:
     def parameters(self) -> int:
         """Trainable parameters (weights and biases)."""
         sizes = (784, *self.hidden, 10)
-        return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+        return sum(a * b + b for a, b in itertools.pairwise(sizes))
 
 
 ARCHITECTURES: dict[str, Architecture] = {

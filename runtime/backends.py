@@ -91,7 +91,13 @@ def detect_format(path: Path) -> str:
     # An ONNX ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
     if head[0] == 0x08:
         return ONNX
-    kind = "TFLite" if path.suffix.lower() == ".tflite" else "ONNX" if path.suffix.lower() == ".onnx" else "model"
+    kind = (
+        "TFLite"
+        if path.suffix.lower() == ".tflite"
+        else "ONNX"
+        if path.suffix.lower() == ".onnx"
+        else "model"
+    )
     raise ModelLoadError(
         f"{path}: not a valid {kind} file (no TFLite 'TFL3' identifier, no ONNX header).",
         "pass a .tflite or .onnx file written by 'edge-mnist export'.",
@@ -198,7 +204,8 @@ def _tflite_tensor(detail: dict[str, Any]) -> TensorInfo:
     return TensorInfo(
         name=str(detail["name"]),
         dtype=np.dtype(detail["dtype"]).name,
-        shape=tuple(int(d) for d in detail["shape_signature"]) or tuple(int(d) for d in detail["shape"]),
+        shape=tuple(int(d) for d in detail["shape_signature"])
+        or tuple(int(d) for d in detail["shape"]),
         scale=float(scale) if quantized else None,
         zero_point=int(zero_point) if quantized else None,
     )
@@ -282,8 +289,14 @@ class OnnxBackend:
             raise ModelLoadError(
                 f"{path}: expected one input and one output, found {len(inputs)} and {len(outputs)}."
             )
-        self.input = TensorInfo(inputs[0].name, _ORT_DTYPES.get(inputs[0].type, inputs[0].type), tuple(inputs[0].shape))
-        self.output = TensorInfo(outputs[0].name, _ORT_DTYPES.get(outputs[0].type, outputs[0].type), tuple(outputs[0].shape))
+        self.input = TensorInfo(
+            inputs[0].name, _ORT_DTYPES.get(inputs[0].type, inputs[0].type), tuple(inputs[0].shape)
+        )
+        self.output = TensorInfo(
+            outputs[0].name,
+            _ORT_DTYPES.get(outputs[0].type, outputs[0].type),
+            tuple(outputs[0].shape),
+        )
         self._in_name = inputs[0].name
         self._out_names = [outputs[0].name]
 
@@ -296,7 +309,9 @@ class OnnxBackend:
         return self._session.run(self._out_names, {self._in_name: x})[0]
 
 
-def open_backend(path: str | Path, backend: str | None = None, threads: int | None = None) -> tuple[str, Backend]:
+def open_backend(
+    path: str | Path, backend: str | None = None, threads: int | None = None
+) -> tuple[str, Backend]:
     """Detect the model's format, pick an interpreter and load the model into it."""
     path = Path(path)
     if threads is not None and threads < 1:

@@ -63,7 +63,7 @@ def as_batch(x: Any) -> np.ndarray:
     arr = np.asarray(x)
     if arr.shape in ((28, 28), (PIXELS,)):
         arr = arr.reshape(1, PIXELS)
-    elif arr.ndim == 3 and arr.shape[1:] == (28, 28) or arr.ndim == 2 and arr.shape[1] == PIXELS:
+    elif (arr.ndim == 3 and arr.shape[1:] == (28, 28)) or (arr.ndim == 2 and arr.shape[1] == PIXELS):
         arr = arr.reshape(arr.shape[0], PIXELS)
     else:
         raise InvalidInputError(f"got an array of shape {arr.shape}; expected {ACCEPTS}.")
@@ -115,7 +115,9 @@ class Classifier:
         self._out_zero = np.float32(out.zero_point or 0)
 
     @classmethod
-    def load(cls, path: str | Path, backend: str | None = None, threads: int | None = None) -> Classifier:
+    def load(
+        cls, path: str | Path, backend: str | None = None, threads: int | None = None
+    ) -> Classifier:
         """Load a .tflite or .onnx model; the backend is chosen from the file's content."""
         path = Path(path)
         fmt, impl = open_backend(path, backend, threads)

@@ -65,7 +65,11 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"implies {expected}.",
             "delete the file and download it again.",
         )
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return (
+        np.frombuffer(data, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
+    )
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -1,0 +1,32 @@
+"""What a model file is: interpreter details, size, sha256 and its manifest entry if one sits beside it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .classifier import Classifier
+
+MANIFEST_FILE = "manifest.json"
+
+
+def describe(path: str | Path, backend: str | None = None) -> dict[str, Any]:
+    """Load the model and report what the runtime and the manifest know about it."""
+    path = Path(path)
+    clf = Classifier.load(path, backend=backend)
+    out = clf.info.to_dict()
+    out["size_bytes"] = path.stat().st_size
+    out["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    out["manifest"] = None
+    manifest = path.parent / MANIFEST_FILE
+    if manifest.is_file():
+        try:
+            entry = json.loads(manifest.read_text()).get("artifacts", {}).get(path.name)
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            entry = None
+        if entry is not None:
+            out["manifest"] = entry
+            out["matches_manifest"] = entry.get("sha256") == out["sha256"]
+    return out

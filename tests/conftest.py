@@ -1,0 +1,83 @@
+"""Shared fixtures: real MNIST from $EDGE_MNIST_DATA and real artifacts built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_mnist.data import ENV_DATA, FILES, default_cache_dir
+
+ARTIFACT_NAMES = (
+    "model_int8.tflite",
+    "model_float32.tflite",
+    "model_int8.onnx",
+    "model_float32.onnx",
+)
+# The device-like environment has no TensorFlow: it points this at artifacts built beforehand.
+ENV_ARTIFACTS = "EDGE_MNIST_TEST_ARTIFACTS"
+
+
+def _has_mnist(directory: Path) -> bool:
+    return all((directory / f"{n}.gz").is_file() or (directory / n).is_file() for n in FILES)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding real MNIST: $EDGE_MNIST_DATA, else the user cache."""
+    env = os.environ.get(ENV_DATA)
+    candidate = Path(env) if env else default_cache_dir()
+    if _has_mnist(candidate):
+        return candidate.resolve()
+    message = f"MNIST not found in {candidate}: set ${ENV_DATA} or run 'edge-mnist data' once"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir: Path):  # type: ignore[no-untyped-def]
+    from edge_mnist.data import load_mnist
+
+    return load_mnist(mnist_dir, download=False)
+
+
+@pytest.fixture(scope="session")
+def test_images(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 test images as uint8 (N, 784) and their labels, without TensorFlow."""
+    from edge_mnist.data import load_test_split
+
+    return load_test_split(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, mnist):  # type: ignore[no-untyped-def]
+    """A model trained for two epochs with a fixed seed, saved in a session folder."""
+    pytest.importorskip("tensorflow")
+    from edge_mnist.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("trained")
+    result = train(TrainConfig(epochs=2, seed=7), mnist, out)
+    return out, result.record
+
+
+@pytest.fixture(scope="session")
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """A folder with model.keras, the four exported models and manifest.json (read-only: copy
+    it before changing anything)."""
+    env = os.environ.get(ENV_ARTIFACTS)
+    if env:
+        folder = Path(env)
+        missing = [n for n in ARTIFACT_NAMES if not (folder / n).is_file()]
+        if missing:
+            pytest.fail(f"${ENV_ARTIFACTS}={env} lacks {missing}")
+        return folder
+    pytest.importorskip("tensorflow")
+    from edge_mnist.export import export
+
+    out, _record = request.getfixturevalue("trained")
+    data = request.getfixturevalue("mnist")
+    export(out / "model.keras", data, out, fmt="all")
+    return out

@@ -1,0 +1,187 @@
+"""edge-mnist predict and info on real image files, IDX files and bad inputs, without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from edge_mnist.cli import app
+
+pytestmark = pytest.mark.device
+
+runner = CliRunner()
+COUNT = 200
+
+
+def _variant(img: np.ndarray, kind: str) -> Image.Image:
+    """An MNIST test digit turned into the kind of file a user would have."""
+    gray = Image.fromarray(img)
+    if kind == "png":
+        return gray
+    if kind == "inverted":
+        return Image.fromarray(255 - img)
+    if kind == "rgb":
+        return Image.fromarray(np.stack([img, img // 2, img], axis=-1))
+    if kind == "large":
+        return gray.resize((112, 112), Image.Resampling.BICUBIC)
+    if kind == "offcentre":
+        canvas = Image.new("L", (160, 120), 0)
+        canvas.paste(gray, (110, 70))
+        return canvas
+    raise ValueError(kind)
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory, test_images):
+    images, labels = test_images
+    root = tmp_path_factory.mktemp("variants")
+    for kind in ("png", "inverted", "rgb", "jpeg", "large", "offcentre"):
+        folder = root / kind
+        folder.mkdir()
+        for i in range(COUNT):
+            img = images[i].reshape(28, 28)
+            if kind == "jpeg":
+                _variant(img, "png").save(folder / f"{i:04d}.jpg", quality=95)
+            else:
+                _variant(img, kind).save(folder / f"{i:04d}.png")
+    return root, labels[:COUNT]
+
+
+@pytest.mark.parametrize("kind", ["png", "inverted", "rgb", "jpeg", "large", "offcentre"])
+def test_predict_classifies_image_folders(artifacts, variants, kind):
+    root, labels = variants
+    result = runner.invoke(
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(root / kind), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["count"] == COUNT and report["errors"] == 0
+    digits = np.array([item["digit"] for item in report["items"]])
+    accuracy = float(np.mean(digits == labels))
+    # Two-epoch test model; the full pipeline's model reaches more (see the README).
+    assert accuracy >= 0.94, f"{kind}: {accuracy:.2%}"
+
+
+def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir):
+    images = next(mnist_dir.glob("t10k-images-idx3-ubyte*"))
+    labels = next(mnist_dir.glob("t10k-labels-idx1-ubyte*"))
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            str(artifacts / "model_int8.onnx"),
+            str(images),
+            "--labels",
+            str(labels),
+            "--limit",
+            "2000",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Accuracy:" in result.stdout and "on 2000 images" in result.stdout
+
+
+def test_predict_reports_a_text_file_as_a_bad_image(artifacts, tmp_path):
+    bad = tmp_path / "note.png"
+    bad.write_text("not an image")
+    result = runner.invoke(app, ["predict", str(artifacts / "model_int8.tflite"), str(bad)])
+    assert result.exit_code == 2
+    assert "not an image" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: Image.new("L", (1, 1), 255).save(p), "small"),
+        (lambda p: Image.new("L", (64, 64), 255).save(p), "no digit"),
+    ],
+)
+def test_predict_bad_images(artifacts, tmp_path, make, words):
+    path = tmp_path / "img.png"
+    make(path)
+    result = runner.invoke(
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(path), "--json"]
+    )
+    assert result.exit_code == 2
+    assert words in json.loads(result.stdout)["items"][0]["error"]
+
+
+def test_predict_missing_input_and_model(artifacts, tmp_path):
+    result = runner.invoke(
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(tmp_path / "none.png")]
+    )
+    assert result.exit_code == 2 and "no such file" in result.output
+    result = runner.invoke(app, ["predict", str(tmp_path / "none.tflite"), str(tmp_path)])
+    assert result.exit_code == 2 and "no such model file" in result.output
+
+
+def test_info_shows_quantization_and_manifest(artifacts):
+    result = runner.invoke(app, ["info", str(artifacts / "model_int8.tflite"), "--json"])
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    assert facts["input"]["dtype"] == "int8" and facts["input"]["zero_point"] == -128
+    assert facts["manifest"]["precision"] == "int8"
+    assert facts["matches_manifest"] is True
+    assert facts["size_bytes"] == (artifacts / "model_int8.tflite").stat().st_size
+
+
+def test_device_commands_load_no_tensorflow(artifacts, tmp_path):
+    image = tmp_path / "seven.png"
+    canvas = np.zeros((28, 28), np.uint8)
+    canvas[6:22, 12:16] = 255
+    Image.fromarray(canvas).save(image)
+    code = (
+        "import sys\n"
+        "from edge_mnist.cli import app\n"
+        "import edge_mnist.runtime\n"
+        "for argv in (['predict', '--help'], ['predict', sys.argv[1], sys.argv[2]], ['info', sys.argv[1]]):\n"
+        "    try:\n"
+        "        app(argv)\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code in (0, None), (argv, e.code)\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx'))\n"
+        "print('HEAVY', heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(artifacts / "model_int8.tflite"), str(image)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "HEAVY []" in proc.stdout
+
+
+def test_runtime_folder_works_copied_alone(artifacts, tmp_path):
+    import shutil
+
+    import edge_mnist.runtime as rt
+
+    shutil.copytree(
+        Path(rt.__file__).parent, tmp_path / "runtime", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from runtime import Classifier\n"
+        "import numpy as np\n"
+        "print(Classifier.load(sys.argv[2]).predict(np.zeros((2, 784), np.uint8)).digits.shape)\n"
+        "print('PROJECT', sorted(m for m in sys.modules if m.startswith('edge_mnist')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), str(artifacts / "model_int8.onnx")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "(2,)" in proc.stdout and "PROJECT []" in proc.stdout
