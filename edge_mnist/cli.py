@@ -469,7 +469,7 @@ def predict(
         shown = report.items[:50]
         for item in shown:
             if item.error:
-                table.add_row(item.source, "-", "-", f"[red]{item.error}[/]")
+                table.add_row(item.source, "-", "-", "[red]error[/]")
             else:
                 top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
                 table.add_row(item.source, str(item.digit), f"{item.confidence:.3f}", top)
@@ -480,6 +480,9 @@ def predict(
             console.print(
                 f"Accuracy: {report.accuracy:.2%} on {len(report.items)} images.", highlight=False
             )
+    for item in report.items:
+        if item.error:
+            err.print(f"[red]{item.error}[/]", highlight=False)
     if report.errors:
         raise EdgeMnistError(
             f"{report.errors} of {len(report.items)} inputs could not be classified (see above)."
