@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_mnist.errors import DataError
+from edge_mnist.errors import DataError, DataFileError
 from edge_mnist.runtime.idx import parse_idx, read_idx_bytes
 
 ENV_DATA = "EDGE_MNIST_DATA"
@@ -133,10 +134,17 @@ def _download_one(name: str, directory: Path, progress: ProgressFn | None) -> Pa
             _verified(tmp_path, name)
             os.replace(tmp_path, target)
             return target
-        except (TimeoutError, urllib.error.URLError, OSError, ValueError) as exc:
+        except (
+            TimeoutError,
+            urllib.error.URLError,
+            OSError,
+            ValueError,
+            http.client.HTTPException,
+        ) as exc:
             failures.append(f"{url}: {getattr(exc, 'reason', exc)}")
-        except DataError as exc:
-            failures.append(f"{url}: {exc.problem}")
+        except (DataError, DataFileError) as exc:
+            # The problem names the temporary file; name the URL instead.
+            failures.append(f"{url}: {exc.problem.replace(str(tmp_path) + ': ', '')}")
         finally:
             tmp_path.unlink(missing_ok=True)
     raise DataError(

@@ -1,0 +1,316 @@
+"""The command line through typer's CliRunner, and import hygiene checked in child interpreters."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from edge_mnist.cli import app
+from edge_mnist.data import ENV_DATA, ENV_MIRRORS, FILES
+
+COMMANDS = ("data", "train", "compare", "export", "check", "pipeline")
+SHAPES = {
+    "X_train": (55_000, 784),
+    "y_train": (55_000,),
+    "X_valid": (5_000, 784),
+    "y_valid": (5_000,),
+    "X_test": (10_000, 784),
+    "y_test": (10_000,),
+}
+HEAVY = ("tensorflow", "keras", "tf2onnx", "onnx")
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def _assert_clean_failure(result: Result, code: int = 2) -> str:
+    """A user error: the given exit code, an 'error:' line, no traceback; return the output."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "error:" in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.splitlines()) <= 12, result.output
+    return result.output
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- Help and data ---------------------------------------------------------------------------
+
+
+def test_help_lists_every_command() -> None:
+    result = _run("--help")
+    assert result.exit_code == 0, result.output
+    for command in COMMANDS:
+        assert re.search(rf"^\W*{command}\s{{2,}}\S", result.output, re.MULTILINE), command
+
+
+def test_no_arguments_shows_help() -> None:
+    result = _run()
+    assert "Usage" in result.output
+    assert all(command in result.output for command in COMMANDS)
+
+
+def test_data_prints_the_six_shapes(mnist_dir: Path) -> None:
+    result = _run("data", "--data-dir", str(mnist_dir), "--no-download")
+    assert result.exit_code == 0, result.output
+    assert "verified" in result.output
+    assert str(mnist_dir) in result.output
+    for name, shape in SHAPES.items():
+        assert re.search(rf"^{name}\s+{re.escape(str(shape))}\s*$", result.output, re.MULTILINE), (
+            name
+        )
+
+
+def test_data_json_is_valid_json(mnist_dir: Path) -> None:
+    result = _run("data", "--data-dir", str(mnist_dir), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["shapes"] == {name: list(shape) for name, shape in SHAPES.items()}
+    assert report["md5"] == {name: md5 for name, (md5, _size, _shape) in FILES.items()}
+    assert report["source"] == f"{mnist_dir} (--data-dir)"
+
+
+def test_data_uses_the_environment_variable(
+    mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_DATA, str(mnist_dir))
+    result = _run("data", "--json", "--no-download")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["source"] == f"{mnist_dir} (${ENV_DATA})"
+
+
+def test_data_dir_option_beats_the_environment_variable(
+    mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_DATA, str(tmp_path))  # empty: would fail if it were used
+    result = _run("data", "--data-dir", str(mnist_dir), "--json", "--no-download")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["source"] == f"{mnist_dir} (--data-dir)"
+
+
+def test_data_in_an_empty_folder_without_download_fails_cleanly(tmp_path: Path) -> None:
+    output = _assert_clean_failure(_run("data", "--data-dir", str(tmp_path), "--no-download"))
+    assert f"MNIST is not in {tmp_path}" in output
+    assert "fix:" in output and f"${ENV_DATA}" in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_download_with_unreachable_mirrors_fails_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_MIRRORS, f"http://127.0.0.1:{_closed_port()}/")
+    monkeypatch.setenv("no_proxy", "*")
+    output = _assert_clean_failure(_run("data", "--data-dir", str(tmp_path)))
+    assert "could not download train-images-idx3-ubyte.gz" in output
+    assert "refused" in output.lower()
+    assert "fix:" in output and str(tmp_path) in output
+    assert list(tmp_path.iterdir()) == []  # no partial downloads left
+
+
+# --- train, export, check --------------------------------------------------------------------
+
+
+def test_train_with_unknown_arch_names_the_known_ones(tmp_path: Path) -> None:
+    output = _assert_clean_failure(
+        _run("train", "--arch", "mlp-9x9", "--epochs", "1", "--out", str(tmp_path / "out"))
+    )
+    assert "mlp-9x9" in output
+    for name in ("mlp-300x2", "mlp-800x2", "mlp-300x3"):
+        assert name in output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--epochs", "0"), ("--learning-rate", "-0.1"), ("--dropout", "1.0")],
+)
+def test_train_with_invalid_values_fails_cleanly(tmp_path: Path, option: str, value: str) -> None:
+    output = _assert_clean_failure(_run("train", option, value, "--out", str(tmp_path / "out")))
+    assert option in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_refuses_an_existing_model_without_force(mnist_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "model.keras").write_bytes(b"keep me")
+    output = _assert_clean_failure(
+        _run(
+            "train",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            str(tmp_path),
+            "--data-dir",
+            str(mnist_dir),
+        )
+    )
+    assert "already exists" in output
+    assert "--force" in output
+    assert (tmp_path / "model.keras").read_bytes() == b"keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+
+
+def test_export_with_a_bogus_format_fails_cleanly(tmp_path: Path) -> None:
+    output = _assert_clean_failure(
+        _run(
+            "export",
+            "--format",
+            "bogus",
+            "--model",
+            str(tmp_path / "model.keras"),
+            "--out",
+            str(tmp_path / "out"),
+        )
+    )
+    assert "bogus" in output
+    assert "tflite" in output and "onnx" in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_on_an_empty_folder_fails_cleanly(tmp_path: Path) -> None:
+    output = _assert_clean_failure(_run("check", "--artifacts", str(tmp_path)))
+    assert "manifest.json" in output
+    assert "export" in output
+
+
+# --- Child interpreters: what gets imported, and what is importable ---------------------------
+
+
+def _child(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+_REPORT_MODULES = f"""
+import json, sys
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})
+print('MODULES=' + json.dumps(heavy))
+"""
+
+
+def _loaded_heavy_modules(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("MODULES=")]
+    assert len(lines) == 1, result.stdout
+    return list(json.loads(lines[0].removeprefix("MODULES=")))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["train", "--help"], ["export", "--help"], ["check", "--help"]],
+    ids=lambda argv: " ".join(argv),
+)
+def test_cli_help_imports_no_heavy_framework(tmp_path: Path, argv: list[str]) -> None:
+    code = f"""
+import sys
+sys.argv = ['edge-mnist', *{argv!r}]
+from edge_mnist.cli import main
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+{_REPORT_MODULES}
+"""
+    result = _child(code, tmp_path)
+    assert "Usage" in result.stdout
+    assert _loaded_heavy_modules(result) == []
+
+
+def test_runtime_import_loads_no_heavy_framework(tmp_path: Path) -> None:
+    code = f"""
+import edge_mnist.runtime
+from edge_mnist.runtime import Classifier, read_idx
+{_REPORT_MODULES}
+"""
+    assert _loaded_heavy_modules(_child(code, tmp_path)) == []
+
+
+def test_the_module_check_sees_a_heavy_import(tmp_path: Path) -> None:
+    """The two tests above would be blind if the check could not see a framework being loaded
+    (onnx stands in for TensorFlow here: same check, a fraction of the import time)."""
+    pytest.importorskip("onnx")
+    code = f"""
+import edge_mnist.runtime
+import onnx
+{_REPORT_MODULES}
+"""
+    assert "onnx" in _loaded_heavy_modules(_child(code, tmp_path))
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "edge-mnist"
+    if not script.exists():
+        pytest.skip(f"no console script next to {sys.executable}")
+    result = subprocess.run(
+        [str(script), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+def test_python_dash_m_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_mnist", "check", "--artifacts", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "error:" in result.stderr and "manifest.json" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_only_the_edge_mnist_namespace_is_importable(tmp_path: Path) -> None:
+    code = """
+import importlib.util, json
+names = ['runtime', 'converters', 'models', 'edge_mnist.runtime', 'edge_mnist.converters',
+         'edge_mnist.models']
+found = {}
+for name in names:
+    spec = importlib.util.find_spec(name)
+    found[name] = None if spec is None else spec.origin
+print('SPECS=' + json.dumps(found))
+"""
+    result = _child(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("SPECS="))
+    specs = json.loads(line.removeprefix("SPECS="))
+    for name in ("runtime", "converters", "models"):
+        assert specs[name] is None, f"{name!r} is importable at top level: {specs[name]}"
+    for name, folder in (
+        ("edge_mnist.runtime", "runtime"),
+        ("edge_mnist.converters", "converters"),
+        ("edge_mnist.models", "models"),
+    ):
+        assert specs[name] is not None, name
+        assert Path(specs[name]).parts[-2:] == (folder, "__init__.py"), specs[name]

@@ -1,0 +1,236 @@
+"""Training on real MNIST with real TensorFlow: accuracy, the train.json record, overwriting,
+determinism and config validation. Reuses the session's 2-epoch model; adds one pair of 1-epoch
+trainings (same seed) for determinism and --force."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from edge_mnist.data import FILES
+from edge_mnist.errors import UsageError
+from edge_mnist.models import UnknownArchitectureError
+from edge_mnist.train import MODEL_FILE, RECORD_FILE, TrainConfig, TrainResult, fit, save, train
+
+HISTORY_KEYS = {"loss", "accuracy", "val_loss", "val_accuracy"}
+PAIR_CONFIG = TrainConfig(epochs=1, seed=123)
+
+
+def _keras():  # type: ignore[no-untyped-def]
+    pytest.importorskip("tensorflow")
+    import keras
+
+    return keras
+
+
+def _weights(model: Any) -> list[np.ndarray]:
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+def _copy_model(src: Path, dst: Path) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in (MODEL_FILE, RECORD_FILE):
+        shutil.copy2(src / name, dst / name)
+    return dst
+
+
+# --- The session's 2-epoch model (seed 7) ----------------------------------------------------
+
+
+def test_two_epochs_reach_95_percent_validation_accuracy(trained) -> None:  # type: ignore[no-untyped-def]
+    _out, record = trained
+    assert record["metrics"]["validation"]["accuracy"] >= 0.95
+    assert record["metrics"]["test"]["accuracy"] >= 0.95
+
+
+def test_train_json_records_the_run(trained) -> None:  # type: ignore[no-untyped-def]
+    out, record = trained
+    on_disk = json.loads((out / RECORD_FILE).read_text())
+    assert on_disk == json.loads(json.dumps(record))  # what was returned is what was written
+
+    assert on_disk["arch"] == "mlp-300x2"
+    assert on_disk["parameters"] == 328_810
+    assert on_disk["epochs_run"] == 2
+    assert on_disk["stopped_early"] is False
+    assert on_disk["seed"] == 7
+    assert on_disk["config"] == asdict(TrainConfig(epochs=2, seed=7))
+
+    history = on_disk["history"]
+    assert set(history) >= HISTORY_KEYS
+    assert all(len(values) == 2 for values in history.values())
+    assert on_disk["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
+
+    metrics = on_disk["metrics"]
+    assert set(metrics) == {"train", "validation", "test"}
+    for split in metrics.values():
+        assert set(split) == {"accuracy", "loss"}
+        assert 0.9 < split["accuracy"] <= 1.0
+        assert 0.0 < split["loss"] < 0.5
+    # The saved weights are the best epoch's (early stopping restores them), so the recorded
+    # validation metrics are that epoch's.
+    best = on_disk["best_epoch"] - 1
+    assert metrics["validation"]["accuracy"] == pytest.approx(
+        history["val_accuracy"][best], abs=1e-3
+    )
+    assert metrics["validation"]["loss"] == pytest.approx(history["val_loss"][best], rel=1e-3)
+
+    versions = on_disk["versions"]
+    assert {"python", "numpy", "keras", "edge-mnist"} <= set(versions)
+    assert "tensorflow" in versions or "tensorflow-cpu" in versions
+    assert on_disk["data_md5"] == {name: md5 for name, (md5, _size, _shape) in FILES.items()}
+    assert 0 < on_disk["train_seconds"] <= on_disk["wall_seconds"]
+
+
+def test_saved_model_reproduces_the_recorded_test_accuracy(trained, mnist) -> None:  # type: ignore[no-untyped-def]
+    keras = _keras()
+    out, record = trained
+    model = keras.models.load_model(out / MODEL_FILE)
+    assert model.inputs[0].name == "pixels"
+    assert model.count_params() == record["parameters"]
+    probs = np.asarray(model.predict(mnist.x_test, batch_size=1024, verbose=0))
+    accuracy = float((probs.argmax(axis=1) == mnist.y_test).mean())
+    assert accuracy == pytest.approx(record["metrics"]["test"]["accuracy"], abs=1e-4)
+    # Atomic writes leave no temporary files behind.
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+# --- Overwriting ----------------------------------------------------------------------------
+
+
+def test_train_refuses_to_overwrite_without_force(trained, mnist, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = _copy_model(trained[0], tmp_path / "out")
+    before = {name: (out / name).read_bytes() for name in (MODEL_FILE, RECORD_FILE)}
+    with pytest.raises(UsageError) as info:
+        train(PAIR_CONFIG, mnist, out)
+    assert str(out / MODEL_FILE) in info.value.problem
+    assert "already exists" in info.value.problem
+    assert info.value.fix and "--force" in info.value.fix
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+def test_save_refuses_without_force_and_replaces_with_force(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    keras = _keras()
+    model = keras.models.load_model(trained[0] / MODEL_FILE)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MODEL_FILE).write_bytes(b"an older model")
+    (out / RECORD_FILE).write_text('{"old": true}\n')
+    result = TrainResult(model=model, record={"arch": "mlp-300x2", "marker": 42})
+
+    with pytest.raises(UsageError, match="already exists"):
+        save(result, out)
+    assert (out / MODEL_FILE).read_bytes() == b"an older model"
+    assert json.loads((out / RECORD_FILE).read_text()) == {"old": True}
+
+    assert save(result, out, force=True) == out / MODEL_FILE
+    reloaded = keras.models.load_model(out / MODEL_FILE)
+    for a, b in zip(_weights(reloaded), _weights(model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert json.loads((out / RECORD_FILE).read_text()) == {"arch": "mlp-300x2", "marker": 42}
+    assert sorted(p.name for p in out.iterdir()) == [MODEL_FILE, RECORD_FILE]
+
+
+# --- Determinism and --force: one pair of 1-epoch trainings with the same seed ----------------
+
+
+@pytest.fixture(scope="module")
+def pair(trained, mnist, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Train the same config twice: once in memory with ``fit``, once with ``train`` and force
+    into a folder that already holds the session's 2-epoch model."""
+    _keras()
+    epochs: list[list[tuple[int, dict[str, float], float]]] = [[], []]
+    first = fit(PAIR_CONFIG, mnist, on_epoch=lambda *a: epochs[0].append(a))
+    out = _copy_model(trained[0], tmp_path_factory.mktemp("forced"))
+    second = train(PAIR_CONFIG, mnist, out, force=True, on_epoch=lambda *a: epochs[1].append(a))
+    return first, second, out, epochs
+
+
+def test_same_seed_gives_identical_weights(pair) -> None:  # type: ignore[no-untyped-def]
+    first, second, _out, _epochs = pair
+    w1, w2 = _weights(first.model), _weights(second.model)
+    assert [w.shape for w in w1] == [w.shape for w in w2]
+    for a, b in zip(w1, w2, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_seed_gives_the_same_accuracy(pair) -> None:  # type: ignore[no-untyped-def]
+    first, second, _out, _epochs = pair
+    for split in ("train", "validation", "test"):
+        a = first.record["metrics"][split]["accuracy"]
+        b = second.record["metrics"][split]["accuracy"]
+        assert round(a, 4) == round(b, 4), split
+    assert first.record["history"] == second.record["history"]
+    assert first.record["epochs_run"] == second.record["epochs_run"] == 1
+
+
+def test_on_epoch_reports_each_epoch(pair) -> None:  # type: ignore[no-untyped-def]
+    first, _second, _out, epochs = pair
+    for calls in epochs:
+        assert [epoch for epoch, _logs, _seconds in calls] == [1]
+        _epoch, logs, seconds = calls[0]
+        assert set(logs) >= HISTORY_KEYS
+        assert logs["val_accuracy"] == pytest.approx(first.record["history"]["val_accuracy"][0])
+        assert seconds > 0
+
+
+def test_force_overwrites_the_existing_model(pair, trained) -> None:  # type: ignore[no-untyped-def]
+    keras = _keras()
+    _first, second, out, _epochs = pair
+    record = json.loads((out / RECORD_FILE).read_text())
+    assert record["epochs_run"] == 1
+    assert record["seed"] == PAIR_CONFIG.seed
+    assert record["config"] == asdict(PAIR_CONFIG)
+    saved = _weights(keras.models.load_model(out / MODEL_FILE))
+    for a, b in zip(saved, _weights(second.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    old = _weights(keras.models.load_model(trained[0] / MODEL_FILE))
+    assert not all(np.array_equal(a, b) for a, b in zip(saved, old, strict=True))
+
+
+# --- Config validation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "option"),
+    [
+        ({"epochs": 0}, "--epochs"),
+        ({"epochs": -3}, "--epochs"),
+        ({"batch_size": 0}, "--batch-size"),
+        ({"patience": -1}, "--patience"),
+        ({"learning_rate": -1e-3}, "--learning-rate"),
+        ({"learning_rate": 0.0}, "--learning-rate"),
+        ({"learning_rate": float("nan")}, "--learning-rate"),
+        ({"dropout": 1.0}, "--dropout"),
+        ({"dropout": -0.1}, "--dropout"),
+    ],
+)
+def test_invalid_config_is_a_usage_error(change: dict[str, Any], option: str) -> None:
+    with pytest.raises(UsageError) as info:
+        TrainConfig(**change).check()
+    assert option in info.value.problem
+    assert info.value.exit_code == 2
+
+
+def test_valid_edge_values_pass_the_check() -> None:
+    TrainConfig().check()
+    TrainConfig(epochs=1, patience=0, batch_size=1, dropout=0.0, learning_rate=1e-9).check()
+
+
+def test_unknown_arch_in_config_is_rejected() -> None:
+    with pytest.raises(UnknownArchitectureError, match="mlp-300x2"):
+        TrainConfig(arch="cnn").check()
+
+
+def test_fit_and_train_reject_bad_config_before_training(mnist, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UsageError, match="--epochs"):
+        fit(TrainConfig(epochs=0), mnist)
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match="--dropout"):
+        train(TrainConfig(dropout=1.0), mnist, out)
+    assert not out.exists()
