@@ -20,6 +20,8 @@ MAX_PIXELS = 40_000_000
 """Images with more pixels are refused before decoding (decompression-bomb guard)."""
 MIN_SIDE = 8
 """Images narrower or shorter than this many pixels are refused."""
+WORK_SIDE = 2048
+"""Larger images are box-averaged to about this many pixels on the longer side first."""
 
 SIZE = 28
 BOX = 20
@@ -36,6 +38,8 @@ MIN_CONTRAST = 0.1
 # An outer band of ink, separated from the rest by empty rows or columns and holding less
 # than this share of the ink, is dust or noise and does not count towards the bounding box.
 SPECK_SHARE = 0.02
+# A digit's strokes span at least this many pixels; anything smaller is a speck.
+MIN_DIGIT = 4
 # The darkest and lightest few pixels are ignored when deciding which way round the ink is.
 OUTLIERS = 4
 # Lanczos-3 samples up to 3 source pixels (scaled by the reduction factor) from the centre.
@@ -68,7 +72,7 @@ def load_image(path: str | Path) -> Image.Image:
             f"{name}: not an image file Pillow can read (unknown or damaged format).", _FIX_FILE
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_large(name, str(exc)) from None
+        raise _too_large(name, str(exc).rstrip(".")) from None
     except OSError as exc:
         raise ImageError(f"{name}: cannot read it ({exc.strerror or exc}).") from None
     except _DECODE_ERRORS as exc:
@@ -134,7 +138,7 @@ def _decode(im: Image.Image, name: str) -> None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_large(name, str(exc)) from None
+        raise _too_large(name, str(exc).rstrip(".")) from None
     except MemoryError:
         raise _too_large(name, "out of memory while decoding") from None
     except _DECODE_ERRORS as exc:
@@ -159,17 +163,41 @@ def _gray_from_pil(im: Image.Image, name: str) -> np.ndarray:
     """Grayscale float32 pixels in [0, 1] from any Pillow mode."""
     mode = im.mode
     if mode.startswith("I;16"):
-        return np.asarray(im, dtype=np.float32) / np.float32(65535)
+        return _shrink_array(np.asarray(im, dtype=np.float32) / np.float32(65535))
     if mode in ("I", "F"):
-        return _scale_numbers(np.asarray(im), name)
+        return _shrink_array(_scale_numbers(np.asarray(im), name))
     has_alpha = mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in im.info
     try:
         if has_alpha:
-            rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / np.float32(255)
-            return _composite(_luma(rgba[..., :3]), rgba[..., 3])
-        return np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255)
+            rgba = _shrink_pil(im.convert("RGBA"))
+            pixels = np.asarray(rgba, dtype=np.float32) / np.float32(255)
+            return _composite(_luma(pixels[..., :3]), pixels[..., 3])
+        return np.asarray(_shrink_pil(im.convert("L")), dtype=np.float32) / np.float32(255)
     except ValueError as exc:
-        raise ImageError(f"{name}: cannot convert image mode {mode} to grayscale ({exc}).") from None
+        raise ImageError(
+            f"{name}: cannot convert image mode {mode} to grayscale ({exc})."
+        ) from None
+
+
+def _shrink_factor(width: int, height: int) -> int:
+    # Box-average large images down to about WORK_SIDE before the float work: a digit of 1/100
+    # of the frame still keeps 20 px, and memory and time stop growing with the camera.
+    factor = math.ceil(max(width, height) / WORK_SIDE)
+    return max(1, min(factor, min(width, height) // MIN_SIDE))
+
+
+def _shrink_pil(im: Image.Image) -> Image.Image:
+    factor = _shrink_factor(*im.size)
+    return im if factor == 1 else im.reduce(factor)
+
+
+def _shrink_array(gray: np.ndarray) -> np.ndarray:
+    factor = _shrink_factor(gray.shape[1], gray.shape[0])
+    if factor == 1:
+        return gray
+    height, width = gray.shape[0] // factor, gray.shape[1] // factor
+    blocks = gray[: height * factor, : width * factor].reshape(height, factor, width, factor)
+    return blocks.mean(axis=(1, 3), dtype=np.float32)
 
 
 def _scale_numbers(arr: np.ndarray, name: str) -> np.ndarray:
@@ -189,7 +217,7 @@ def _scale_numbers(arr: np.ndarray, name: str) -> np.ndarray:
 
 def _gray_from_array(image: np.ndarray, name: str) -> np.ndarray:
     arr = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
-    if not (arr.ndim == 2 or arr.ndim == 3 and arr.shape[2] in (3, 4)):
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
         raise ImageError(
             f"{name} has shape {image.shape}; expected a 2-D grayscale image (H, W) "
             "or a colour image (H, W, 3) or (H, W, 4).",
@@ -223,9 +251,11 @@ def _gray_from_array(image: np.ndarray, name: str) -> np.ndarray:
             f"{name} has dtype {arr.dtype}; expected unsigned integer or float pixels."
         )
     if pixels.ndim == 2:
-        return pixels
+        return _shrink_array(pixels)
     gray = _luma(pixels[..., :3])
-    return gray if pixels.shape[2] == 3 else _composite(gray, pixels[..., 3])
+    if pixels.shape[2] == 3:
+        return _shrink_array(gray)
+    return _shrink_array(_composite(gray, pixels[..., 3]))
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -336,10 +366,9 @@ def _bounding_box(ink: np.ndarray, name: str) -> tuple[int, int, int, int]:
         c0, c1 = c0 + a, c0 + b
         a, b = _main_span(strokes[r0:r1, c0:c1].sum(axis=1))
         r0, r1 = r0 + a, r0 + b
-    if max(r1 - r0, c1 - c0) < 3:
+    if max(r1 - r0, c1 - c0) < MIN_DIGIT:
         raise ImageError(
-            f"{name}: no digit found: the only ink is a speck of "
-            f"{c1 - c0}x{r1 - r0} pixels.",
+            f"{name}: no digit found: the only ink is a speck of {c1 - c0}x{r1 - r0} pixels.",
             _FIX_DIGIT,
         )
     return r0, r1, c0, c1
@@ -373,6 +402,8 @@ def _to_canvas(gray: np.ndarray, name: str) -> np.ndarray:
     # Lanczos ringing leaves traces far below one grey level; MNIST's background is exactly 0.
     digit[digit < 0.5 / 255] = 0.0
     mass = float(digit.sum())
+    if mass <= 0.0:
+        raise ImageError(f"{name}: no digit found: the strokes vanish when scaled.", _FIX_DIGIT)
     com_y = float(digit.sum(axis=1) @ np.arange(digit.shape[0])) / mass
     com_x = float(digit.sum(axis=0) @ np.arange(digit.shape[1])) / mass
     # Round half up, and keep the 20 px box (inside the halo) on the canvas.
