@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,22 +156,25 @@ def export(
 ) -> dict[str, Any]:
     """Convert, validate and write the requested files; update and return the manifest."""
     targets = plan(fmt, quantize)
-    ensure_dir(out)
     stage = on_stage or (lambda _msg: None)
     stage(f"loading {model_path}")
     model = load_keras(model_path)
     calibration = calibration_set(data, calibration_samples)
+    ensure_dir(out)
     reference = keras_probabilities(model, data.x_test)
     float_acc = accuracy(reference, data.y_test)
     source_sha = sha256_file(model_path)
     tool_versions = versions()
     metadata = {
-        "preprocessing": str(PREPROCESSING),
+        "preprocessing": json.dumps(PREPROCESSING),
         "labels": ",".join(LABELS),
         "source_model_sha256": source_sha,
         "tool_versions": ", ".join(f"{k}={v}" for k, v in tool_versions.items()),
     }
     manifest = read_manifest(out)
+    if manifest.get("source_model", {}).get("sha256") not in (None, source_sha):
+        # Entries made from another model would be gated against this one: start afresh.
+        manifest["artifacts"] = {}
     try:
         source = str(model_path.resolve().relative_to(out.resolve()))
     except ValueError:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_mnist.errors import EdgeMnistError, UsageError
+from edge_mnist.errors import CheckFailedError, EdgeMnistError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
 from edge_mnist.fileio import sha256_file, write_bytes, write_json
 from edge_mnist.manifest import MANIFEST_FILE, read_manifest
@@ -84,8 +85,9 @@ def run_check(
             f"{artifacts / MANIFEST_FILE} not found.",
             "run 'edge-mnist export' first, or pass --artifacts.",
         )
-    if max_drop < 0:
-        raise UsageError(f"--max-drop must be >= 0, got {max_drop}.")
+    for option, value in (("--max-drop", max_drop), ("--tolerance", tolerance)):
+        if not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{option} must be a finite number >= 0, got {value}.")
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(
@@ -94,6 +96,13 @@ def run_check(
     expected = _baseline(baseline) if baseline else {}
     source = manifest.get("source_model", {}).get("file", "model.keras")
     model_path = artifacts / source if not Path(source).is_absolute() else Path(source)
+    recorded = manifest.get("source_model", {}).get("sha256")
+    if model_path.is_file() and recorded and sha256_file(model_path) != recorded:
+        raise CheckFailedError(
+            f"{model_path} is not the model these artifacts were exported from (sha256 differs "
+            "from the manifest's source_model).",
+            "export again from this model, or restore the original model.",
+        )
     data = load_mnist(data_dir, download=False)
     float_acc = accuracy(keras_probabilities(load_keras(model_path), data.x_test), data.y_test)
     results = []
@@ -154,9 +163,7 @@ def write_junit(report: GateReport, path: Path) -> None:
             ET.SubElement(props, "property", name=key, value=str(value))
         if not a.passed:
             ET.SubElement(case, "failure", message="; ".join(a.reasons)).text = "\n".join(a.reasons)
-    write_bytes(
-        path, ET.tostring(suite, encoding="utf-8", xml_declaration=True)
-    )
+    write_bytes(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
 __all__ = ["ArtifactResult", "GateReport", "run_check", "write_junit", "write_report"]

@@ -63,7 +63,9 @@ def as_batch(x: Any) -> np.ndarray:
     arr = np.asarray(x)
     if arr.shape in ((28, 28), (PIXELS,)):
         arr = arr.reshape(1, PIXELS)
-    elif (arr.ndim == 3 and arr.shape[1:] == (28, 28)) or (arr.ndim == 2 and arr.shape[1] == PIXELS):
+    elif (arr.ndim == 3 and arr.shape[1:] == (28, 28)) or (
+        arr.ndim == 2 and arr.shape[1] == PIXELS
+    ):
         arr = arr.reshape(arr.shape[0], PIXELS)
     else:
         raise InvalidInputError(f"got an array of shape {arr.shape}; expected {ACCEPTS}.")
