@@ -40,13 +40,36 @@ _D = TrainConfig()
 
 app = typer.Typer(
     cls=_Group,
-    help="Train the classic Keras MNIST MLP, export it to int8 TFLite and ONNX, gate its "
-    "accuracy, and run and benchmark it on edge devices.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from edge_mnist import __version__
+
+        console.print(f"edge-mnist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Train the classic Keras MNIST MLP, export it to int8 TFLite and ONNX, gate its accuracy,
+    and run and benchmark it on edge devices.
+
+    Exit codes: 0 success, 1 a check failed, 2 bad usage or input.
+    """
+
 
 DataDir = Annotated[
     Path | None,
@@ -523,6 +546,15 @@ def info(model: ModelArg, backend: Backend = None, as_json: JsonFlag = False) ->
             f"{entry['precision']} {entry['format']}, test accuracy {entry['test_accuracy']:.2%}, sha256 {ok}",
         )
     console.print(table)
+
+
+def _register_bench() -> None:
+    from edge_mnist.cli_bench import bench_app
+
+    app.add_typer(bench_app, name="bench")
+
+
+_register_bench()
 
 
 def main() -> None:

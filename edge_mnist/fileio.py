@@ -6,12 +6,12 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from edge_mnist.errors import UsageError
+from edge_mnist.runtime.atomic import atomic_path as runtime_atomic_path
 
 
 def ensure_dir(path: Path) -> Path:
@@ -34,20 +34,8 @@ def ensure_dir(path: Path) -> Path:
 def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place only if the block succeeds."""
     ensure_dir(target.parent)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, target)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+    with runtime_atomic_path(target, suffix) as tmp:
+        yield tmp
 
 
 def write_bytes(target: Path, data: bytes) -> None:

@@ -135,7 +135,7 @@ def _numpy2_conflict(name: str) -> str | None:
     )
 
 
-def _pick(fmt: str, backend: str | None) -> str:
+def pick_backend(fmt: str, backend: str | None) -> str:
     table = TFLITE_BACKENDS if fmt == TFLITE else ONNX_BACKENDS
     if backend is not None:
         if backend not in BACKENDS:
@@ -317,7 +317,7 @@ def open_backend(
     if threads is not None and threads < 1:
         raise InvalidInputError(f"threads must be at least 1, got {threads}.")
     fmt = detect_format(path)
-    name = _pick(fmt, backend)
+    name = pick_backend(fmt, backend)
     if fmt == TFLITE:
         return fmt, TFLiteBackend(name, path, threads)
     return fmt, OnnxBackend(path, threads)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,24 +43,53 @@ class ModelInfo:
         }
 
 
-@dataclass(frozen=True)
 class Prediction:
-    """Digits (N,) and class probabilities (N, 10) for a batch of N images."""
+    """Digits (N,) and class probabilities (N, 10) for a batch of N images.
 
-    digits: np.ndarray
-    probabilities: np.ndarray = field(repr=False)
+    Probabilities are dequantized on first access: most callers want only the digits.
+    """
+
+    __slots__ = ("_dequantize", "_probabilities", "_raw", "digits")
+
+    def __init__(
+        self,
+        digits: np.ndarray,
+        raw: np.ndarray,
+        dequantize: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self.digits = digits
+        self._raw = raw
+        self._dequantize = dequantize
+        self._probabilities: np.ndarray | None = None
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Float32 class probabilities, (N, 10)."""
+        if self._probabilities is None:
+            raw = self._raw
+            self._probabilities = (
+                raw.astype(np.float32, copy=False)
+                if self._dequantize is None
+                else self._dequantize(raw)
+            )
+        return self._probabilities
 
     def top(self, k: int = 3) -> list[list[tuple[int, float]]]:
         """The k most likely digits with their probabilities, per image."""
-        order = np.argsort(-self.probabilities, axis=1, kind="stable")[:, :k]
-        return [
-            [(int(d), float(p[d])) for d in row]
-            for row, p in zip(order, self.probabilities, strict=True)
-        ]
+        probs = self.probabilities
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        return [[(int(d), float(p[d])) for d in row] for row, p in zip(order, probs, strict=True)]
+
+    def __repr__(self) -> str:
+        return f"Prediction(digits={self.digits!r})"
 
 
 def as_batch(x: Any) -> np.ndarray:
     """Check an image or batch and return it as an (N, 784) array of its own dtype."""
+    if type(x) is np.ndarray and x.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == PIXELS:
+        if x.shape[0] == 0:
+            raise InvalidInputError("got an empty batch (0 images).")
+        return x  # the common case, checked in a few attribute reads
     arr = np.asarray(x)
     if arr.shape in ((28, 28), (PIXELS,)):
         arr = arr.reshape(1, PIXELS)
@@ -111,10 +141,31 @@ class Classifier:
         inp, out = backend.input, backend.output
         self._in_dtype = np.dtype(inp.dtype)
         self._in_scale, self._in_zero = inp.scale, inp.zero_point
-        # Every uint8 pixel maps to one model input value: a lookup table is the fast path.
-        self._u8_table = self._quantize(np.arange(256, dtype=np.float32) / 255.0)
-        self._out_scale = np.float32(out.scale) if out.scale is not None else None
-        self._out_zero = np.float32(out.zero_point or 0)
+        self._from_u8 = self._u8_converter()
+        self._dequantize: Callable[[np.ndarray], np.ndarray] | None = None
+        if out.scale is not None:
+            # Every int8 output value maps to one probability: look it up by its bit pattern.
+            codes = np.arange(256, dtype=np.uint8).view(np.dtype(out.dtype))
+            table = (codes.astype(np.float32) - np.float32(out.zero_point or 0)) * np.float32(
+                out.scale
+            )
+            bits = np.dtype(f"u{np.dtype(out.dtype).itemsize}")
+            self._dequantize = lambda raw: table[raw.view(bits)]
+
+    def _u8_converter(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The fastest exact map from uint8 pixels to the model's input values."""
+        table = self._quantize(np.arange(256, dtype=np.float32) / np.float32(255))
+        candidates: list[Callable[[np.ndarray], np.ndarray]] = []
+        if table.dtype == np.int8:
+            # Scale 1/255 with zero point -128 is pixel - 128: flipping the top bit.
+            candidates.append(lambda b: (b ^ np.uint8(0x80)).view(np.int8))
+        elif table.dtype == np.float32:
+            candidates.append(lambda b: np.divide(b, np.float32(255), dtype=np.float32))
+        probe = np.arange(256, dtype=np.uint8)
+        for convert in candidates:
+            if np.array_equal(convert(probe), table):
+                return convert
+        return table.take
 
     @classmethod
     def load(
@@ -141,19 +192,14 @@ class Classifier:
         """Validate an image or batch and convert it to the model's input tensor."""
         batch = as_batch(x)
         if batch.dtype == np.uint8:
-            return self._u8_table[batch]
+            return self._from_u8(batch)
         return self._quantize(batch.astype(np.float32, copy=False))
-
-    def probabilities(self, raw: np.ndarray) -> np.ndarray:
-        """Dequantize the model's output tensor into float probabilities."""
-        if self._out_scale is None:
-            return raw.astype(np.float32, copy=False)
-        return (raw.astype(np.float32) - self._out_zero) * self._out_scale
 
     def predict(self, x: Any) -> Prediction:
         """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
-        probs = self.probabilities(self._backend.run(self.prepare(x)))
-        return Prediction(digits=probs.argmax(axis=1), probabilities=probs)
+        raw = self._backend.run(self.prepare(x))
+        # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
+        return Prediction(raw.argmax(axis=1), raw, self._dequantize)
 
     def classify_image(self, image: str | Path | Image.Image) -> Prediction:
         """Preprocess a photo or scan of a digit into MNIST form and classify it."""

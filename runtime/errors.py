@@ -38,3 +38,7 @@ class ImageError(EdgeMnistError):
 
 class DataFileError(EdgeMnistError):
     """An IDX data file that is missing, truncated or malformed."""
+
+
+class OutputError(EdgeMnistError):
+    """An output file or folder that cannot be written."""

@@ -1,0 +1,150 @@
+"""What machine a benchmark ran on: CPU, governor, temperature, throttling, memory, versions."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+
+from .backends import ONNX_BACKENDS, TFLITE_BACKENDS
+
+# Environment variables that change how many threads an interpreter uses.
+THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+# Distributions whose versions go into the environment block.
+VERSIONED = (
+    *(dist for _mod, dist in TFLITE_BACKENDS.values()),
+    "tensorflow-cpu",
+    *(d for _m, d in ONNX_BACKENDS.values()),
+)
+
+
+def peak_rss_bytes() -> int | None:
+    """The process's peak resident set size so far (None where getrusage is missing)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is in bytes on macOS and in KiB on Linux and the BSDs.
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+def current_rss_bytes() -> int | None:
+    """The process's resident set size now, from /proc/self/statm (None elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").strip("\x00\n\r\t ") or None
+    except OSError:
+        return None
+
+
+def _sys_number(path: str, divisor: float) -> float | None:
+    text = _read(path)
+    try:
+        return round(int(text or "") / divisor, 1)
+    except ValueError:
+        return None
+
+
+def cpu_model() -> str:
+    """The CPU's name from /proc/cpuinfo or sysctl, else what platform knows."""
+    info = _read("/proc/cpuinfo") or ""
+    for key in ("model name", "Hardware", "cpu model", "Processor"):
+        for line in info.splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == key and value.strip():
+                return value.strip()
+    if sys.platform == "darwin":
+        try:
+            out = subprocess.run(
+                ["sysctl", "-n", "machdep.cpu.brand_string"],
+                capture_output=True,
+                text=True,
+                timeout=2,
+            )
+        except (OSError, subprocess.SubprocessError):
+            out = None
+        if out is not None and out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def throttled() -> str | None:
+    """Raspberry Pi firmware's throttling flags (``vcgencmd get_throttled``), if available."""
+    exe = shutil.which("vcgencmd")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "get_throttled"], capture_output=True, text=True, timeout=2)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    text = out.stdout.strip()
+    return text.partition("=")[2] or text or None
+
+
+def temperature_c() -> float | None:
+    """The first thermal zone's temperature in °C, where readable."""
+    return _sys_number("/sys/class/thermal/thermal_zone0/temp", 1000.0)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of numpy and the interpreter packages."""
+    out = {"numpy": np.__version__}
+    for dist in VERSIONED:
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def environment(threads: int | None = None) -> dict[str, Any]:
+    """CPU, governor, temperature, OS, Python and package versions, and thread settings."""
+    cpufreq = "/sys/devices/system/cpu/cpu0/cpufreq/"
+    try:
+        usable: int | None = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = None
+    return {
+        "cpu_model": cpu_model(),
+        "board": _read("/proc/device-tree/model"),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "cores_usable": usable,
+        "governor": _read(cpufreq + "scaling_governor"),
+        "cpu_mhz": _sys_number(cpufreq + "scaling_cur_freq", 1000.0),
+        "cpu_max_mhz": _sys_number(cpufreq + "scaling_max_freq", 1000.0),
+        "temperature_c": temperature_c(),
+        "throttled": throttled(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "packages": package_versions(),
+        "threads": {
+            "requested": threads,
+            "env": {k: os.environ[k] for k in THREAD_ENV if k in os.environ},
+        },
+    }

@@ -1,0 +1,435 @@
+"""Tests for the latency benchmark (runtime/bench.py, 'edge-mnist bench') on real interpreters."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+# The CLI tests go through the top-level app, which must wire the bench group:
+# app.add_typer(bench_app, name="bench") in edge_mnist/cli.py (without it they fail with
+# "No such command 'bench'").
+from edge_mnist.cli import app
+from edge_mnist.runtime import Classifier, DataFileError
+from edge_mnist.runtime.bench import (
+    BenchConfig,
+    load_test_images,
+    parse_batches,
+    parse_percent,
+    raw_loop,
+    summarize,
+    time_calls,
+    time_interleaved,
+)
+from edge_mnist.runtime.bench_report import (
+    RAW,
+    REPORT_SCHEMA,
+    RUNTIME,
+    STAT_KEYS,
+    BenchError,
+    compare_reports,
+)
+
+pytestmark = pytest.mark.device
+
+MODELS = ("model_int8.tflite", "model_float32.tflite", "model_int8.onnx", "model_float32.onnx")
+BATCHES = (1, 4)
+RUNS = 6
+ACCURACY = 300
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def bench_artifacts(artifacts: Path) -> Path:
+    """The shared artifacts folder, checked to hold the four exported models."""
+    missing = [n for n in MODELS if not (artifacts / n).is_file()]
+    if missing:
+        pytest.fail(f"{artifacts} lacks {missing}")
+    return artifacts
+
+
+def _bench(*args: str) -> Any:
+    return runner.invoke(app, ["bench", *args])
+
+
+@pytest.fixture(scope="module")
+def report_file(
+    bench_artifacts: Path, mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """One short real benchmark of the four models, written with --json."""
+    out = tmp_path_factory.mktemp("bench") / "report.json"
+    result = _bench(
+        *(str(bench_artifacts / n) for n in MODELS),
+        "--batch",
+        ",".join(map(str, BATCHES)),
+        "--runs",
+        str(RUNS),
+        "--warmup",
+        "2",
+        "--accuracy",
+        str(ACCURACY),
+        "--data-dir",
+        str(mnist_dir),
+        "--json",
+        str(out),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def report(report_file: Path) -> dict[str, Any]:
+    return json.loads(report_file.read_text())
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def test_summarize_known_values() -> None:
+    # Shuffled on purpose: the statistics must not depend on the order of the samples.
+    samples = [70.0, 10.0, 100.0, 40.0, 20.0, 90.0, 30.0, 60.0, 50.0, 80.0]
+    s = summarize(samples)
+    assert set(s) == set(STAT_KEYS)
+    assert s["count"] == 10
+    assert s["mean"] == pytest.approx(55.0)
+    # Sample standard deviation (n - 1): sqrt(8250 / 9).
+    assert s["std"] == pytest.approx(30.276503540974915)
+    assert s["min"] == 10.0 and s["max"] == 100.0
+    # Linear interpolation between closest ranks: rank q * (n - 1).
+    assert s["p50"] == pytest.approx(55.0)
+    assert s["p90"] == pytest.approx(91.0)
+    assert s["p99"] == pytest.approx(99.1)
+
+
+def test_summarize_one_sample_and_none() -> None:
+    s = summarize(np.array([42.0]))
+    assert s["std"] == 0.0
+    assert s["min"] == s["p50"] == s["p99"] == s["max"] == s["mean"] == 42.0
+    with pytest.raises(ValueError):
+        summarize([])
+
+
+def test_parse_batches_and_percent() -> None:
+    assert parse_batches("1,8,64") == (1, 8, 64)
+    assert parse_batches(" 64, 1 ,64") == (64, 1)
+    for bad in ("0", "a", "1,,8", "-1", "1.5", "100000"):
+        with pytest.raises(BenchError):
+            parse_batches(bad)
+    assert parse_percent("10%") == parse_percent("10") == parse_percent(" 10 % ") == 10.0
+    for bad in ("abc", "-5", "nan", "inf", "%"):
+        with pytest.raises(BenchError):
+            parse_percent(bad)
+
+
+def test_config_rejects_bad_values() -> None:
+    BenchConfig().check()
+    for config in (
+        BenchConfig(runs=5, seconds=1.0),
+        BenchConfig(runs=0),
+        BenchConfig(seconds=0.0),
+        BenchConfig(warmup=-1),
+        BenchConfig(threads=0),
+        BenchConfig(accuracy=0),
+        BenchConfig(batches=()),
+    ):
+        with pytest.raises(BenchError):
+            config.check()
+
+
+# --- timing loops on real interpreters ---------------------------------------------------------
+
+
+def test_time_calls_counts() -> None:
+    calls: list[int] = []
+    samples = time_calls(calls.append, 1, warmup=3, runs=7)
+    assert len(calls) == 10
+    assert samples.shape == (7,) and samples.dtype == np.float64
+    assert (samples >= 0).all()
+    timed = time_interleaved(
+        [("a", calls.append, 2), ("b", calls.append, 3)], warmup=1, runs=11, rounds=3
+    )
+    assert {k: len(v) for k, v in timed.items()} == {"a": 11, "b": 11}
+    assert calls.count(2) == calls.count(3) == 12
+    by_time = time_calls(calls.append, 4, warmup=0, seconds=0.005)
+    assert len(by_time) >= 1 and calls.count(4) == len(by_time)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_raw_loop_runs_the_same_model(bench_artifacts: Path, name: str) -> None:
+    """The raw loop must compute what the runtime's backend computes, at every batch size."""
+    classifier = Classifier.load(bench_artifacts / name)
+    images = np.random.default_rng(1).integers(0, 256, (64, 784), dtype=np.uint8)
+    for batch in (1, 8, 3):
+        loop = raw_loop(classifier, images[:batch])
+        assert loop is not None
+        fn, prepared = loop
+        assert prepared.shape == (batch, 784)
+        raw = np.asarray(fn(prepared))
+        assert raw.shape == (batch, 10)
+        np.testing.assert_array_equal(
+            raw, classifier.backend.run(classifier.prepare(images[:batch]))
+        )
+        np.testing.assert_array_equal(raw.argmax(axis=1), classifier.predict(images[:batch]).digits)
+
+
+def test_random_images_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDGE_MNIST_DATA", raising=False)
+    data = load_test_images()
+    assert data.source == "random" and data.labels is None
+    assert data.images.dtype == np.uint8 and data.images.shape[1] == 784
+    assert data.batch(len(data.images) + 5).shape == (len(data.images) + 5, 784)
+    with pytest.raises(DataFileError, match="--accuracy needs"):
+        load_test_images(data_dir=tmp_path, need_labels=True)
+
+
+# --- a real run's report -------------------------------------------------------------------------
+
+
+def test_report_matches_schema(report: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
+    jsonschema.validate(report, REPORT_SCHEMA)
+    assert report["schema_version"] == 1
+
+
+def test_schema_rejects_a_broken_report(report: dict[str, Any]) -> None:
+    broken = copy.deepcopy(report)
+    del broken["models"][0]["results"][0]["latency_us"]["p50"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, REPORT_SCHEMA)
+    broken = copy.deepcopy(report)
+    broken["schema_version"] = 2
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, REPORT_SCHEMA)
+
+
+def test_report_content(report: dict[str, Any], bench_artifacts: Path) -> None:
+    assert report["settings"]["batches"] == list(BATCHES)
+    assert report["input"]["source"].endswith(
+        ("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte")
+    )
+    env = report["environment"]
+    assert env["cores"] >= 1 and env["python"] and "numpy" in env["packages"]
+    assert [m["name"] for m in report["models"]] == list(MODELS)
+    for m in report["models"]:
+        assert m["size_bytes"] == (bench_artifacts / m["name"]).stat().st_size
+        assert m["backend"] in ("litert", "tflite-runtime", "tensorflow", "onnxruntime")
+        assert m["load_ms"] > 0 and m["setup_ms"] >= 0 and m["first_inference_us"] > 0
+        assert m["peak_rss_bytes"] is None or m["peak_rss_bytes"] > 0
+        assert m["accuracy"]["images"] == ACCURACY and m["accuracy"]["accuracy"] > 0.85
+        rows = {(r["batch"], r["mode"]): r for r in m["results"]}
+        assert set(rows) == {(b, mode) for b in BATCHES for mode in (RUNTIME, RAW)}
+        for (batch, mode), r in rows.items():
+            s = r["latency_us"]
+            assert s["count"] == RUNS
+            assert s["min"] <= s["p50"] <= s["p90"] <= s["p99"] <= s["max"]
+            assert r["per_image_us"] == pytest.approx(s["p50"] / batch)
+            assert r["throughput_ips"] == pytest.approx(batch * 1e6 / s["mean"])
+            if mode == RUNTIME:
+                raw = rows[(batch, RAW)]["latency_us"]["p50"]
+                assert r["overhead_vs_raw"] == pytest.approx(s["p50"] / raw)
+            else:
+                assert r["overhead_vs_raw"] is None
+
+
+def test_table_output(bench_artifacts: Path) -> None:
+    result = _bench(
+        str(bench_artifacts / "model_int8.tflite"), "--batch", "1", "--runs", "3", "--warmup", "0"
+    )
+    assert result.exit_code == 0, result.output
+    for text in ("model_int8.tflite", "runtime", "raw", "p50", "vs raw", "cores"):
+        assert text in result.output
+
+
+def test_several_backends(bench_artifacts: Path, tmp_path: Path) -> None:
+    """Each model runs on the listed backends that can run its format."""
+    out = tmp_path / "r.json"
+    result = _bench(
+        str(bench_artifacts / "model_int8.tflite"),
+        str(bench_artifacts / "model_int8.onnx"),
+        "--backend",
+        "litert",
+        "--backend",
+        "onnxruntime",
+        "--batch",
+        "2",
+        "--runs",
+        "2",
+        "--warmup",
+        "0",
+        "--json",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [(m["name"], m["backend"]) for m in data["models"]] == [
+        ("model_int8.tflite", "litert"),
+        ("model_int8.onnx", "onnxruntime"),
+    ]
+
+
+def test_plot(bench_artifacts: Path, tmp_path: Path) -> None:
+    png = tmp_path / "plots" / "latency.png"
+    args = [
+        str(bench_artifacts / "model_int8.onnx"),
+        "--batch",
+        "1,2",
+        "--runs",
+        "3",
+        "--plot",
+        str(png),
+        "-q",
+    ]
+    result = _bench(*args)
+    if importlib.util.find_spec("matplotlib") is None:
+        assert result.exit_code == 2
+        assert "pip install matplotlib" in result.output
+        assert not png.exists()
+    else:
+        assert result.exit_code == 0, result.output
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert [p.name for p in png.parent.iterdir()] == ["latency.png"]
+
+
+def test_keras_float_model(bench_artifacts: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    keras_file = bench_artifacts / "model.keras"
+    if not keras_file.is_file():
+        pytest.skip(f"{keras_file} is missing")
+    out = tmp_path / "r.json"
+    result = _bench(
+        str(bench_artifacts / "model_int8.tflite"),
+        "--keras",
+        str(keras_file),
+        "--batch",
+        "1,3",
+        "--runs",
+        "2",
+        "--warmup",
+        "1",
+        "--json",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, REPORT_SCHEMA)
+    keras_entry = data["models"][-1]
+    assert keras_entry["name"] == "model.keras" and keras_entry["format"] == "keras"
+    assert keras_entry["setup_ms"] > 0
+    modes = {(r["batch"], r["mode"]) for r in keras_entry["results"]}
+    assert modes == {(b, m) for b in (1, 3) for m in ("keras.predict", "keras.call")}
+
+
+# --- compare -----------------------------------------------------------------------------------
+
+
+def _slowed(
+    report: dict[str, Any], factor: float, model: str, batch: int, mode: str
+) -> dict[str, Any]:
+    out = copy.deepcopy(report)
+    for m in out["models"]:
+        for r in m["results"]:
+            if (m["name"], r["batch"], r["mode"]) == (model, batch, mode):
+                for key in ("mean", "min", "p50", "p90", "p99", "max"):
+                    r["latency_us"][key] *= factor
+    return out
+
+
+def test_compare_identical_passes(report_file: Path) -> None:
+    result = _bench("compare", str(report_file), str(report_file))
+    assert result.exit_code == 0, result.output
+    assert "No regression" in result.output
+
+
+def test_compare_2x_regression_fails(
+    report: dict[str, Any], report_file: Path, tmp_path: Path
+) -> None:
+    slow = tmp_path / "slow.json"
+    slow.write_text(json.dumps(_slowed(report, 2.0, "model_int8.onnx", 1, RUNTIME)))
+    result = _bench("compare", str(report_file), str(slow), "--max-regression", "10%")
+    assert result.exit_code == 1, result.output
+    assert "regressed" in result.output and "model_int8.onnx" in result.output
+    # A threshold above the change lets it through; "150" means 150%.
+    assert _bench("compare", str(report_file), str(slow), "--max-regression", "150").exit_code == 0
+    # Faster is never a failure.
+    assert _bench("compare", str(slow), str(report_file)).exit_code == 0
+
+
+def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) -> None:
+    slow = _slowed(report, 1.5, "model_float32.tflite", BATCHES[-1], RAW)
+    comparison = compare_reports(report, slow, 10.0)
+    assert [(c.model, c.batch, c.mode) for c in comparison.regressions] == [
+        ("model_float32.tflite", BATCHES[-1], RAW)
+    ]
+    assert comparison.regressions[0].change_pct == pytest.approx(50.0)
+    fewer = copy.deepcopy(report)
+    fewer["models"] = fewer["models"][:1]
+    statuses = {c.status for c in compare_reports(report, fewer, 10.0).changes}
+    assert statuses == {"same", "gone"}
+
+
+def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
+    missing = _bench("compare", str(report_file), str(tmp_path / "nope.json"))
+    assert missing.exit_code == 2 and "no such report" in missing.output
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema_version": 99}))
+    assert _bench("compare", str(report_file), str(other)).exit_code == 2
+    bad = _bench("compare", str(report_file), str(report_file), "--max-regression", "ten")
+    assert bad.exit_code == 2 and "bad percentage" in bad.output
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_help_explains_both_forms() -> None:
+    result = _bench("--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "bench MODEL..." in text and "bench compare OLD.json NEW.json" in text
+
+
+def test_missing_model_exits_2(tmp_path: Path) -> None:
+    result = _bench(str(tmp_path / "missing.tflite"), "--runs", "1")
+    assert result.exit_code == 2
+    assert "no such model file" in result.output
+
+
+@pytest.mark.parametrize("batch", ["0", "a", "1,,8"])
+def test_bad_batch_exits_2(bench_artifacts: Path, batch: str) -> None:
+    result = _bench(str(bench_artifacts / "model_int8.tflite"), "--batch", batch)
+    assert result.exit_code == 2
+    assert "batch" in result.output and "fix:" in result.output
+
+
+def test_conflicting_options_exit_2(bench_artifacts: Path) -> None:
+    model = str(bench_artifacts / "model_int8.tflite")
+    assert _bench(model, "--runs", "5", "--seconds", "1").exit_code == 2
+    wrong = _bench(model, "--backend", "onnxruntime")
+    assert wrong.exit_code == 2 and "cannot run tflite" in wrong.output
+
+
+def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
+    if importlib.util.find_spec("tflite_runtime") is not None:
+        pytest.skip("tflite-runtime is installed here")
+    result = _bench(
+        str(bench_artifacts / "model_int8.onnx"),
+        str(bench_artifacts / "model_int8.tflite"),
+        "--backend",
+        "onnxruntime",
+        "--backend",
+        "tflite-runtime",
+    )
+    assert result.exit_code == 2
+    assert "not installed" in result.output and "pip install tflite-runtime" in result.output
+    # Nothing was timed: the ONNX model listed first must not have been benchmarked.
+    assert "runtime vs raw" not in result.output
