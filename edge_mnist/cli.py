@@ -287,8 +287,8 @@ def _artifact_table(manifest: dict[str, Any], names: list[str] | None = None) ->
     entries = manifest["artifacts"]
     table = Table(title=f"Exported models (Keras float model: {float_acc:.2%} test accuracy)")
     table.add_column("artifact", no_wrap=True)
-    for col in ("size", "vs float", "test acc", "Δ vs float", "top-1 agree"):
-        table.add_column(col, justify="right")
+    for col in ("size", "vs float", "test acc", "Δ float", "agree"):
+        table.add_column(col, justify="right", no_wrap=True)
     for name in names or list(entries):
         e = entries[name]
         twin = entries.get(f"model_float32.{e['format']}")

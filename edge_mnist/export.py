@@ -17,7 +17,7 @@ from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probab
 from edge_mnist.fileio import atomic_path, ensure_dir, sha256_file
 from edge_mnist.manifest import LABELS, PREPROCESSING, SCHEMA_VERSION, read_manifest, write_manifest
 from edge_mnist.runtime import Classifier
-from edge_mnist.tf import versions
+from edge_mnist.tf import quiet_native_stderr, versions
 
 FORMATS = ("tflite", "onnx")
 PRECISIONS = {"int8": "int8", "none": "float32"}
@@ -188,12 +188,14 @@ def export(
     )
     for target in targets:
         stage(f"converting {target.filename}")
-        blob = _convert(target, model, calibration, metadata)
+        with quiet_native_stderr():
+            blob = _convert(target, model, calibration, metadata)
         final = out / target.filename
         with atomic_path(final, suffix=f".{target.fmt}") as tmp:
             tmp.write_bytes(blob)
             stage(f"validating {target.filename}")
-            clf = Classifier.load(tmp)
+            with quiet_native_stderr():
+                clf = Classifier.load(tmp)
             probs = classifier_probabilities(clf, data.x_test)
             agreement = _agreement(
                 target, reference[:VALIDATION_SAMPLES], probs[:VALIDATION_SAMPLES]

@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from edge_mnist.errors import BackendUnavailableError
+
+# Routine native log lines: absl's pre-init notice, INFO/WARNING records, converter statistics.
+_ROUTINE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog|[IW]\d{4} |fully_quantize: |"
+    r"INFO: Created TensorFlow Lite XNNPACK delegate)"
+)
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Drop routine lines that TensorFlow's C++ code writes straight to file descriptor 2.
+
+    TF_CPP_MIN_LOG_LEVEL does not reach messages logged before absl is initialised, nor the
+    converter's own prints. Anything else written meanwhile is passed on when the block ends.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode("utf-8", "replace").splitlines():
+                if line.strip() and not _ROUTINE.match(line):
+                    print(line, file=sys.stderr)
 
 
 def import_tf() -> Any:
     """Return the tensorflow module, with its C++ log chatter turned down."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        import tensorflow as tf
+        with quiet_native_stderr():
+            import tensorflow as tf
     except ImportError:
         raise BackendUnavailableError(
             "TensorFlow is not installed; training, export and the accuracy gate need it.",
