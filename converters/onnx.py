@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from edge_mnist.models import INPUT_NAME, OUTPUT_NAME
-from edge_mnist.runtime.errors import EdgeMnistError
+
+from .quantize import calibration_images
 
 OPSET = 17
-QUANTIZE_MODES = ("int8", "none")
 
 
 def _float_model(model: Any) -> Any:
@@ -90,15 +90,10 @@ def to_onnx(
     """
     import onnx
 
-    if quantize not in QUANTIZE_MODES:
-        raise EdgeMnistError(
-            f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}."
-        )
+    samples = calibration_images(quantize, calibration)
     proto = _float_model(model)
-    if quantize == "int8":
-        if calibration is None or len(calibration) == 0:
-            raise EdgeMnistError("int8 quantization needs calibration images.")
-        proto = _quantized(proto, calibration)
+    if samples is not None:
+        proto = _quantized(proto, samples)
     del proto.metadata_props[:]
     for key, value in (metadata or {}).items():
         entry = proto.metadata_props.add()

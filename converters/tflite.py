@@ -9,9 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_mnist.runtime.errors import EdgeMnistError
-
-QUANTIZE_MODES = ("int8", "none")
+from .quantize import calibration_images
 
 
 def to_tflite(model: Any, quantize: str = "int8", calibration: np.ndarray | None = None) -> bytes:
@@ -22,15 +20,9 @@ def to_tflite(model: Any, quantize: str = "int8", calibration: np.ndarray | None
     """
     import tensorflow as tf
 
-    if quantize not in QUANTIZE_MODES:
-        raise EdgeMnistError(
-            f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}."
-        )
+    samples = calibration_images(quantize, calibration)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if quantize == "int8":
-        if calibration is None or len(calibration) == 0:
-            raise EdgeMnistError("int8 quantization needs calibration images.")
-        samples = np.asarray(calibration, dtype=np.float32)
+    if samples is not None:
 
         def representative() -> Any:
             for i in range(len(samples)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -12,11 +13,15 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from edge_mnist.errors import CheckFailedError, EdgeMnistError
+from edge_mnist.errors import EdgeMnistError
 from edge_mnist.train import TrainConfig
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+# A bug, not a user error: distinct from 1 (check failed) and 2 (bad usage or input).
+EXIT_INTERNAL = 3
 
 
 class _Group(TyperGroup):
@@ -27,6 +32,22 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except EdgeMnistError as exc:
             _fail(exc)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("EDGE_MNIST_DEBUG"):
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            err.print(
+                "This is a bug in edge-mnist. Run again with EDGE_MNIST_DEBUG=1 for the "
+                "traceback, and report it.",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _fail(exc: EdgeMnistError) -> NoReturn:
@@ -243,8 +264,9 @@ def compare(
     """Train several architectures with the same seed and options; print the selection table."""
     from edge_mnist.compare import compare_architectures
     from edge_mnist.data import load_mnist
-    from edge_mnist.fileio import write_json
+    from edge_mnist.fileio import check_output_file, write_json
 
+    check_output_file(json_file)
     names = arch or ["mlp-300x2", "mlp-800x2", "mlp-300x3"]
     configs = [
         _config(a, epochs, patience, batch_size, learning_rate, dropout, reduce_lr, seed)
@@ -386,16 +408,18 @@ def check(
     data_dir: DataDir = None,
 ) -> None:
     """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float."""
+    from edge_mnist.fileio import check_output_file
     from edge_mnist.gate import run_check, write_junit, write_report
 
+    check_output_file(json_file)
+    check_output_file(junit)
     report = run_check(artifacts, max_drop, baseline, tolerance, data_dir)
     console.print(_gate_table(report))
     if json_file:
         write_report(report, json_file)
     if junit:
         write_junit(report, junit)
-    if not report.passed:
-        raise CheckFailedError("the accuracy gate failed:\n  " + "\n  ".join(report.failures()))
+    report.raise_if_failed()
     console.print(
         f"[green]Gate passed[/]: {len(report.artifacts)} artifacts within {max_drop} points of the float model."
     )
@@ -435,10 +459,7 @@ def pipeline(
         f"Trained {rec['arch']} for {rec['epochs_run']} epochs (best {rec['best_epoch']}). Times: {times}.",
         highlight=False,
     )
-    if not result.gate.passed:
-        raise CheckFailedError(
-            "the accuracy gate failed:\n  " + "\n  ".join(result.gate.failures())
-        )
+    result.gate.raise_if_failed()
     console.print(f"[green]Pipeline passed[/]: artifacts in {out}/.", highlight=False)
 
 
@@ -467,7 +488,7 @@ def predict(
         Path | None, typer.Option(help="IDX labels for an IDX images input: also print accuracy.")
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(help="Classify only the first N images of an IDX file.")
+        int | None, typer.Option(min=1, help="Classify only the first N images of an IDX file.")
     ] = None,
     backend: Backend = None,
     threads: Threads = None,
@@ -541,9 +562,11 @@ def info(model: ModelArg, backend: Backend = None, as_json: JsonFlag = False) ->
         table.add_row("manifest", "none beside the model")
     else:
         ok = "matches" if facts.get("matches_manifest") else "[red]DOES NOT MATCH[/]"
+        accuracy = entry.get("test_accuracy")
+        scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
         table.add_row(
             "manifest",
-            f"{entry['precision']} {entry['format']}, test accuracy {entry['test_accuracy']:.2%}, sha256 {ok}",
+            f"{entry.get('precision', '?')} {entry.get('format', '?')}{scored}, sha256 {ok}",
         )
     console.print(table)
 

@@ -24,7 +24,6 @@ from edge_mnist.runtime.bench import (
     run_bench,
 )
 from edge_mnist.runtime.bench_report import (
-    BenchError,
     BenchReport,
     Comparison,
     check_plot_available,
@@ -33,6 +32,7 @@ from edge_mnist.runtime.bench_report import (
     read_report,
     write_report,
 )
+from edge_mnist.runtime.errors import BenchError
 
 console = Console()
 err = Console(stderr=True)

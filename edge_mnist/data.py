@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from edge_mnist.errors import DataError, DataFileError
-from edge_mnist.runtime.idx import parse_idx, read_idx_bytes
+from edge_mnist.runtime.idx import ENV_DATA, find_idx, parse_idx, read_idx_bytes
 
-ENV_DATA = "EDGE_MNIST_DATA"
 ENV_MIRRORS = "EDGE_MNIST_MIRRORS"
 VALIDATION_SIZE = 5_000
 
@@ -91,13 +90,6 @@ def mirrors() -> tuple[str, ...]:
     return MIRRORS
 
 
-def _find(directory: Path, name: str) -> Path | None:
-    for candidate in (directory / f"{name}.gz", directory / name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _verified(path: Path, name: str) -> tuple[bytes, str]:
     """Decompressed bytes of one file, checked against the canonical size and MD5."""
     data = read_idx_bytes(path)
@@ -117,7 +109,13 @@ def _download_one(name: str, directory: Path, progress: ProgressFn | None) -> Pa
     failures = []
     for base in mirrors():
         url = f"{base}{name}.gz"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        except OSError as exc:
+            raise DataError(
+                f"cannot write into the data folder {directory}: {exc.strerror}.",
+                f"choose a writable folder with --data-dir or ${ENV_DATA}.",
+            ) from None
         tmp_path = Path(tmp)
         try:
             with (
@@ -162,7 +160,7 @@ def ensure_files(
     paths: dict[str, Path] = {}
     missing = []
     for name in FILES:
-        found = _find(directory, name)
+        found = find_idx(directory, name)
         if found is None:
             missing.append(name)
         else:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from edge_mnist.runtime.errors import (
     BackendUnavailableError,
+    BenchError,
+    BenchRegressionError,
     DataFileError,
     EdgeMnistError,
     ImageError,
     InvalidInputError,
     ModelLoadError,
+    OutputError,
 )
 
 __all__ = [
     "BackendUnavailableError",
+    "BenchError",
+    "BenchRegressionError",
     "CheckFailedError",
     "DataError",
     "DataFileError",
@@ -21,6 +26,7 @@ __all__ = [
     "ImageError",
     "InvalidInputError",
     "ModelLoadError",
+    "OutputError",
     "UsageError",
 ]
 

@@ -17,13 +17,13 @@ def load_keras(path: Path) -> Any:
     """Load a .keras model, with a clear error for a missing, corrupt or non-Keras file."""
     from edge_mnist.tf import import_tf
 
-    import_tf()
-    import keras
-
     if not path.is_file():
         raise ModelLoadError(
             f"{path}: no such model file.", "run 'edge-mnist train' first, or pass --model."
         )
+    import_tf()
+    import keras
+
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types (ValueError, OSError, zipfile errors...)

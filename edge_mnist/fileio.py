@@ -30,6 +30,15 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
+def check_output_file(path: Path | None) -> None:
+    """Fail now, not after minutes of work, when a report cannot be written at ``path``."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name for the report.")
+    ensure_dir(path.parent)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place only if the block succeeds."""

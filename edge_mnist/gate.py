@@ -41,6 +41,11 @@ class GateReport:
     def passed(self) -> bool:
         return all(a.passed for a in self.artifacts)
 
+    def raise_if_failed(self) -> None:
+        """Raise CheckFailedError naming every failing artifact and its numbers."""
+        if not self.passed:
+            raise CheckFailedError("the accuracy gate failed:\n  " + "\n  ".join(self.failures()))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
@@ -70,6 +75,13 @@ def _baseline(path: Path) -> dict[str, float]:
         ) from None
 
 
+def check_limits(max_drop: float, tolerance: float = 0.0) -> None:
+    """Reject gate limits that would make it meaningless (negative, NaN, infinite)."""
+    for option, value in (("--max-drop", max_drop), ("--tolerance", tolerance)):
+        if not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{option} must be a finite number >= 0, got {value}.")
+
+
 def run_check(
     artifacts: Path,
     max_drop: float = 0.5,
@@ -85,9 +97,7 @@ def run_check(
             f"{artifacts / MANIFEST_FILE} not found.",
             "run 'edge-mnist export' first, or pass --artifacts.",
         )
-    for option, value in (("--max-drop", max_drop), ("--tolerance", tolerance)):
-        if not (math.isfinite(value) and value >= 0):
-            raise UsageError(f"{option} must be a finite number >= 0, got {value}.")
+    check_limits(max_drop, tolerance)
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(

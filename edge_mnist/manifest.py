@@ -8,8 +8,8 @@ from typing import Any
 
 from edge_mnist.errors import UsageError
 from edge_mnist.fileio import write_json
+from edge_mnist.runtime.describe import MANIFEST_FILE
 
-MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 1
 
 PREPROCESSING = {

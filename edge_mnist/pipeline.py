@@ -10,7 +10,7 @@ from typing import Any
 
 from edge_mnist.data import ProgressFn, load_mnist
 from edge_mnist.export import export
-from edge_mnist.gate import GateReport, run_check
+from edge_mnist.gate import GateReport, check_limits, run_check
 from edge_mnist.train import MODEL_FILE, EpochFn, TrainConfig, train
 
 # Called with (stage name, detail) as each stage starts.
@@ -38,6 +38,8 @@ def run_pipeline(
     on_download: ProgressFn | None = None,
 ) -> PipelineResult:
     """Run every stage into ``out`` (overwriting its model) and return the gate's verdict."""
+    config.check()
+    check_limits(max_drop)
     stage = on_stage or (lambda _name, _detail: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()

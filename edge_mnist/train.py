@@ -142,15 +142,19 @@ def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> Tr
     return TrainResult(model=model, record=record)
 
 
+def _refuse_overwrite(out: Path, force: bool) -> None:
+    if (out / MODEL_FILE).exists() and not force:
+        raise UsageError(
+            f"{out / MODEL_FILE} already exists.",
+            "pass --force to overwrite it, or choose another --out.",
+        )
+
+
 def save(result: TrainResult, out: Path, force: bool = False) -> Path:
     """Write model.keras and train.json atomically into ``out``; refuse to overwrite unless forced."""
     ensure_dir(out)
+    _refuse_overwrite(out, force)
     model_path = out / MODEL_FILE
-    if model_path.exists() and not force:
-        raise UsageError(
-            f"{model_path} already exists.",
-            "pass --force to overwrite it, or choose another --out.",
-        )
     with atomic_path(model_path, suffix=".keras") as tmp:
         result.model.save(tmp)
     write_json(out / RECORD_FILE, result.record)
@@ -166,11 +170,9 @@ def train(
 ) -> TrainResult:
     """Train, then save model.keras and train.json into ``out``."""
     config.check()
-    if (out / MODEL_FILE).exists() and not force:
-        raise UsageError(
-            f"{out / MODEL_FILE} already exists.",
-            "pass --force to overwrite it, or choose another --out.",
-        )
+    # Refuse before training rather than after: an existing model, an unwritable folder.
+    _refuse_overwrite(out, force)
+    ensure_dir(out)
     started = time.perf_counter()
     result = fit(config, data, on_epoch)
     result.record["wall_seconds"] = round(time.perf_counter() - started, 2)

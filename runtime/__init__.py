@@ -4,17 +4,22 @@ from .backends import BACKENDS, TensorInfo, detect_format
 from .classifier import Classifier, ModelInfo, Prediction
 from .errors import (
     BackendUnavailableError,
+    BenchError,
+    BenchRegressionError,
     DataFileError,
     EdgeMnistError,
     ImageError,
     InvalidInputError,
     ModelLoadError,
+    OutputError,
 )
 from .idx import read_idx
 
 __all__ = [
     "BACKENDS",
     "BackendUnavailableError",
+    "BenchError",
+    "BenchRegressionError",
     "Classifier",
     "DataFileError",
     "EdgeMnistError",
@@ -22,6 +27,7 @@ __all__ = [
     "InvalidInputError",
     "ModelInfo",
     "ModelLoadError",
+    "OutputError",
     "Prediction",
     "TensorInfo",
     "detect_format",

@@ -76,7 +76,7 @@ class Backend(Protocol):
 
 
 def detect_format(path: Path) -> str:
-    """Tell a TFLite flatbuffer from an ONNX protobuf by content, falling back to the suffix."""
+    """Tell a TFLite flatbuffer from an ONNX protobuf by content (the suffix only words the error)."""
     try:
         with path.open("rb") as f:
             head = f.read(8)
@@ -116,6 +116,18 @@ def _version(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def _import(spec: tuple[str, str]) -> Any:
+    """Import an interpreter module; an installed but broken package is a clear error."""
+    module, dist = spec
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"{dist} is installed but cannot be imported: {exc}.",
+            f"reinstall it: pip install --force-reinstall {dist}",
+        ) from None
 
 
 def _numpy2_conflict(name: str) -> str | None:
@@ -168,7 +180,7 @@ def pick_backend(fmt: str, backend: str | None) -> str:
             continue
         return name
     if fmt == TFLITE:
-        fix = "pip install ai-edge-litert (or 'edge-mnist[litert]'); on Python < 3.10: pip install tflite-runtime 'numpy<2'"
+        fix = "pip install ai-edge-litert (or 'edge-mnist[litert]'); or, on Python <= 3.11: pip install tflite-runtime 'numpy<2'"
     else:
         fix = "pip install onnxruntime (or 'edge-mnist[onnx]')"
     problem = f"no interpreter for {fmt} models is installed."
@@ -215,7 +227,7 @@ class TFLiteBackend:
     """A TFLite interpreter behind a lock: one interpreter is not safe to share across threads."""
 
     def __init__(self, name: str, path: Path, threads: int | None) -> None:
-        module = importlib.import_module(TFLITE_BACKENDS[name][0])
+        module = _import(TFLITE_BACKENDS[name])
         interpreter_cls = module.lite.Interpreter if name == "tensorflow" else module.Interpreter
         self.name = name
         self.version = _version(TFLITE_BACKENDS[name][1] if name != "tensorflow" else "tensorflow")
@@ -266,8 +278,7 @@ class OnnxBackend:
     """An onnxruntime session on the CPU provider (sessions are safe to share across threads)."""
 
     def __init__(self, path: Path, threads: int | None) -> None:
-        import onnxruntime as ort
-
+        ort = _import(ONNX_BACKENDS["onnxruntime"])
         self.name = "onnxruntime"
         self.version = ort.__version__
         options = ort.SessionOptions()

@@ -30,7 +30,6 @@ from .bench_report import (
     RAW,
     RUNTIME,
     SCHEMA_VERSION,
-    BenchError,
     BenchReport,
     check_plot_available,
     compare_reports,
@@ -40,8 +39,8 @@ from .bench_report import (
     write_report,
 )
 from .classifier import PIXELS, Classifier
-from .errors import BackendUnavailableError, DataFileError, EdgeMnistError
-from .idx import read_idx
+from .errors import BackendUnavailableError, BenchError, DataFileError, EdgeMnistError
+from .idx import ENV_DATA, TEST_IMAGES, TEST_LABELS, find_idx, read_idx
 from .sysinfo import current_rss_bytes, environment, peak_rss_bytes, temperature_c, throttled
 
 DEFAULT_BATCHES = (1, 8, 64)
@@ -51,9 +50,6 @@ MAX_BATCH = 65_536
 ACCURACY_CHUNK = 1_000
 # Timed series alternate in this many rounds (see time_interleaved).
 ROUNDS = 5
-ENV_DATA = "EDGE_MNIST_DATA"
-TEST_IMAGES = "t10k-images-idx3-ubyte"
-TEST_LABELS = "t10k-labels-idx1-ubyte"
 
 
 def summarize(samples_us: Sequence[float] | np.ndarray) -> dict[str, float]:
@@ -296,13 +292,6 @@ class TestImages:
         return np.ascontiguousarray(np.resize(self.images, (size, PIXELS)))
 
 
-def _find_idx(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / f"{name}.gz", folder / name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def load_test_images(
     images: Path | None = None,
     labels: Path | None = None,
@@ -319,9 +308,9 @@ def load_test_images(
             f"{data_dir}: no such data folder.", "pass the folder holding the MNIST IDX files."
         )
     if images is None and folder is not None:
-        images = _find_idx(folder, TEST_IMAGES)
+        images = find_idx(folder, TEST_IMAGES)
     if labels is None and folder is not None:
-        labels = _find_idx(folder, TEST_LABELS)
+        labels = find_idx(folder, TEST_LABELS)
     if images is None:
         if need_labels:
             raise DataFileError(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_path
-from .errors import EdgeMnistError
+from .errors import BenchError, BenchRegressionError
 
 SCHEMA_VERSION = 1
 RUNTIME = "runtime"
@@ -23,16 +23,6 @@ STAT_KEYS = ("count", "mean", "std", "min", "p50", "p90", "p99", "max")
 
 # (model name, backend, batch, mode): one timed series.
 SampleKey = tuple[str, str, int, str]
-
-
-class BenchError(EdgeMnistError):
-    """A benchmark option, report file or output path that cannot be used."""
-
-
-class BenchRegressionError(EdgeMnistError):
-    """A p50 latency got worse than the allowed regression between two reports."""
-
-    exit_code = 1
 
 
 @dataclass
@@ -163,7 +153,7 @@ def compare_reports(
         if o is None or n is None:
             changes.append(Change(*key, o, n, None, "new" if o is None else "gone"))
             continue
-        pct = (n / o - 1.0) * 100.0 if o > 0 else math.inf
+        pct = (n / o - 1.0) * 100.0 if o > 0 else (0.0 if n == o else math.inf)
         status = (
             "regressed"
             if pct > max_regression_pct
@@ -172,6 +162,12 @@ def compare_reports(
             else "same"
         )
         changes.append(Change(*key, o, n, pct, status))
+    if not any(c.change_pct is not None for c in changes):
+        raise BenchError(
+            "the two reports have no series in common (model file, backend, batch and mode), "
+            "so nothing can be compared.",
+            "benchmark the same models, backends and batch sizes in both runs.",
+        )
     eo, en = old.get("environment") or {}, new.get("environment") or {}
     for k in ("cpu_model", "machine", "governor", "packages"):
         if eo.get(k) != en.get(k):

@@ -144,13 +144,14 @@ class Classifier:
         self._from_u8 = self._u8_converter()
         self._dequantize: Callable[[np.ndarray], np.ndarray] | None = None
         if out.scale is not None:
-            # Every int8 output value maps to one probability: look it up by its bit pattern.
-            codes = np.arange(256, dtype=np.uint8).view(np.dtype(out.dtype))
-            table = (codes.astype(np.float32) - np.float32(out.zero_point or 0)) * np.float32(
-                out.scale
-            )
-            bits = np.dtype(f"u{np.dtype(out.dtype).itemsize}")
-            self._dequantize = lambda raw: table[raw.view(bits)]
+            scale, zero = np.float32(out.scale), np.float32(out.zero_point or 0)
+            if np.dtype(out.dtype).itemsize == 1:
+                # Every 8-bit output value maps to one probability: look it up by its bit pattern.
+                codes = np.arange(256, dtype=np.uint8).view(np.dtype(out.dtype))
+                table = (codes.astype(np.float32) - zero) * scale
+                self._dequantize = lambda raw: table[raw.view(np.uint8)]
+            else:
+                self._dequantize = lambda raw: (raw.astype(np.float32) - zero) * scale
 
     def _u8_converter(self) -> Callable[[np.ndarray], np.ndarray]:
         """The fastest exact map from uint8 pixels to the model's input values."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from .classifier import Classifier
 
+# The model card that edge-mnist export writes beside the models.
 MANIFEST_FILE = "manifest.json"
 
 
@@ -26,7 +27,7 @@ def describe(path: str | Path, backend: str | None = None) -> dict[str, Any]:
             entry = json.loads(manifest.read_text()).get("artifacts", {}).get(path.name)
         except (OSError, UnicodeDecodeError, ValueError, AttributeError):
             entry = None
-        if entry is not None:
+        if isinstance(entry, dict):
             out["manifest"] = entry
             out["matches_manifest"] = entry.get("sha256") == out["sha256"]
     return out

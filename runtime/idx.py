@@ -10,6 +10,11 @@ import numpy as np
 
 from .errors import DataFileError
 
+# Where the project's tools look for MNIST when no folder is given.
+ENV_DATA = "EDGE_MNIST_DATA"
+TEST_IMAGES = "t10k-images-idx3-ubyte"
+TEST_LABELS = "t10k-labels-idx1-ubyte"
+
 # IDX type codes (third byte of the magic number) to numpy dtypes (big-endian on disk).
 _DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -70,6 +75,14 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         .reshape(shape)
         .astype(dtype.newbyteorder("="))
     )
+
+
+def find_idx(folder: Path, name: str) -> Path | None:
+    """The file ``name`` in ``folder``, gzip-compressed (``name.gz``) or raw; None if neither."""
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def read_idx(path: str | Path) -> np.ndarray:

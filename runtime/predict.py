@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,7 @@ def is_idx_images(path: Path) -> bool:
                 f.seek(0)
                 with gzip.open(f) as g:
                     head = g.read(4)
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         return False
     return head == IDX_IMAGES_MAGIC
 
@@ -135,6 +136,11 @@ def classify_inputs(
             y = None
             if labels is not None:
                 y = read_idx(labels)[:limit]
+                if y.ndim != 1 or y.dtype.kind not in "ui":
+                    raise InvalidInputError(
+                        f"{labels}: not an IDX labels file (got {y.dtype} data of shape {y.shape}).",
+                        "pass t10k-labels-idx1-ubyte[.gz] with --labels.",
+                    )
                 if len(y) != len(images):
                     raise InvalidInputError(
                         f"{labels} holds {len(y)} labels for {len(images)} images."

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 # "No such command 'bench'").
 from edge_mnist.cli import app
 from edge_mnist.runtime import Classifier, DataFileError
+from edge_mnist.runtime.backends import TFLITE_BACKENDS
 from edge_mnist.runtime.bench import (
     BenchConfig,
     load_test_images,
@@ -33,11 +34,22 @@ from edge_mnist.runtime.bench_report import (
     REPORT_SCHEMA,
     RUNTIME,
     STAT_KEYS,
-    BenchError,
     compare_reports,
 )
+from edge_mnist.runtime.errors import BenchError
 
 pytestmark = pytest.mark.device
+
+# The first TFLite interpreter installed here: litert in the main environment, tflite-runtime
+# in the device-like one.
+TFLITE_HERE = next(
+    (
+        n
+        for n in ("litert", "tflite-runtime")
+        if importlib.util.find_spec(TFLITE_BACKENDS[n][0].split(".")[0])
+    ),
+    "litert",
+)
 
 MODELS = ("model_int8.tflite", "model_float32.tflite", "model_int8.onnx", "model_float32.onnx")
 BATCHES = (1, 4)
@@ -256,7 +268,7 @@ def test_several_backends(bench_artifacts: Path, tmp_path: Path) -> None:
         str(bench_artifacts / "model_int8.tflite"),
         str(bench_artifacts / "model_int8.onnx"),
         "--backend",
-        "litert",
+        TFLITE_HERE,
         "--backend",
         "onnxruntime",
         "--batch",
@@ -272,7 +284,7 @@ def test_several_backends(bench_artifacts: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert [(m["name"], m["backend"]) for m in data["models"]] == [
-        ("model_int8.tflite", "litert"),
+        ("model_int8.tflite", TFLITE_HERE),
         ("model_int8.onnx", "onnxruntime"),
     ]
 
@@ -386,6 +398,18 @@ def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
     assert _bench("compare", str(report_file), str(other)).exit_code == 2
     bad = _bench("compare", str(report_file), str(report_file), "--max-regression", "ten")
     assert bad.exit_code == 2 and "bad percentage" in bad.output
+
+
+def test_compare_with_nothing_in_common_exits_2(report: dict[str, Any], tmp_path: Path) -> None:
+    renamed = copy.deepcopy(report)
+    for m in renamed["models"]:
+        m["name"] = "other_" + m["name"]
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(report))
+    new.write_text(json.dumps(renamed))
+    result = _bench("compare", str(old), str(new))
+    assert result.exit_code == 2
+    assert "no series in common" in result.output
 
 
 # --- the command line ----------------------------------------------------------------------------

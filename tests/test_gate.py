@@ -373,12 +373,18 @@ def _unreadable_baseline(artifacts: Path, tmp_path: Path) -> tuple[Path, list[st
     return artifacts, ["--baseline", str(tmp_path / "baseline.json")]
 
 
+def _report_into_a_folder(artifacts: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    (tmp_path / "somedir").mkdir()
+    return artifacts, ["--json", str(tmp_path / "somedir")]
+
+
 USAGE_ERRORS = {
     "missing-manifest": (_no_manifest, "manifest.json not found"),
     "garbled-manifest": (_garbled_manifest, "cannot read the manifest"),
     "empty-manifest": (_empty_manifest, "lists no artifacts"),
     "negative-max-drop": (_negative_drop, "--max-drop must be a finite number >= 0, got -1.0"),
     "unreadable-baseline": (_unreadable_baseline, "not a readable baseline"),
+    "report-into-a-folder": (_report_into_a_folder, "is a folder"),
 }
 
 

@@ -34,8 +34,6 @@ def _keras():  # type: ignore[no-untyped-def]
 def test_the_registry_holds_exactly_the_three_architectures() -> None:
     assert set(ARCHITECTURES) == set(EXPECTED)
     assert DEFAULT_ARCH == "mlp-300x2"
-    assert EXPECTED["mlp-800x2"][1] == 1_276_810
-    assert EXPECTED["mlp-300x3"][1] == 419_110
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -78,8 +76,7 @@ def test_build_model_layers_match_the_registry(name: str) -> None:
 def test_input_is_named_pixels_and_output_is_a_distribution() -> None:
     _keras()
     model = build_model()
-    assert INPUT_NAME == "pixels"
-    assert model.inputs[0].name == "pixels"
+    assert model.inputs[0].name == INPUT_NAME == "pixels"
     assert model.layers[0].name == "pixels"
     x = np.random.default_rng(0).random((16, 784), dtype=np.float32)
     probs = np.asarray(model.predict(x, verbose=0))

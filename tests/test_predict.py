@@ -88,6 +88,25 @@ def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir):
     assert "Accuracy:" in result.stdout and "on 2000 images" in result.stdout
 
 
+def test_predict_rejects_images_given_as_labels(artifacts, mnist_dir):
+    images = next(mnist_dir.glob("t10k-images-idx3-ubyte*"))
+    result = runner.invoke(
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(images), "--labels", str(images)]
+    )
+    assert result.exit_code == 2
+    assert "not an IDX labels file" in result.output and "Traceback" not in result.output
+
+
+def test_predict_corrupt_gzip_input_is_a_bad_image(artifacts, tmp_path):
+    bad = tmp_path / "digits.gz"
+    bad.write_bytes(b"\x1f\x8b" + bytes(range(200)))
+    result = runner.invoke(
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(bad), "--json"]
+    )
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["errors"] == 1
+
+
 def test_predict_reports_a_text_file_as_a_bad_image(artifacts, tmp_path):
     bad = tmp_path / "note.png"
     bad.write_text("not an image")

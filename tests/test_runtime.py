@@ -207,7 +207,8 @@ def test_corrupt_models_give_clear_errors_in_a_child_process(artifacts, tmp_path
                 sys.executable,
                 "-c",
                 "import sys\nfrom edge_mnist.runtime import Classifier, EdgeMnistError\n"
-                "try:\n    Classifier.load(sys.argv[1]).predict(bytes(784) and __import__('numpy').zeros(784))\n"
+                "import numpy as np\n"
+                "try:\n    Classifier.load(sys.argv[1]).predict(np.zeros(784, np.uint8))\n"
                 "except EdgeMnistError as e:\n    print(type(e).__name__, e)\n    sys.exit(2)\n",
                 str(path),
             ],
