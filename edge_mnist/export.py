@@ -126,6 +126,7 @@ def _entry(
     test_acc: float,
     float_acc: float,
     calibration: int,
+    tool_versions: dict[str, str],
 ) -> dict[str, Any]:
     info = clf.info
     return {
@@ -141,6 +142,8 @@ def _entry(
         "test_accuracy": round(test_acc, 6),
         "delta_vs_float_pp": round((test_acc - float_acc) * 100, 4),
         "validated_with": f"{info.backend} {info.backend_version}",
+        "preprocessing": PREPROCESSING,
+        "versions": tool_versions,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -208,6 +211,7 @@ def export(
                 accuracy(probs, data.y_test),
                 float_acc,
                 len(calibration),
+                tool_versions,
             )
         manifest["artifacts"][target.filename] = entry
         write_manifest(out, manifest)

@@ -250,6 +250,10 @@ def test_manifest_records_source_model_versions_and_preprocessing(
         assert versions[dist] == importlib.metadata.version(dist)
     assert "tensorflow" in versions or "tensorflow-cpu" in versions
     assert versions["numpy"] == np.__version__
+    # Each entry is a self-contained model card too.
+    for entry in manifest["artifacts"].values():
+        assert entry["preprocessing"] == PREPROCESSING
+        assert entry["versions"] == versions
 
 
 # ---------------------------------------------------------------- int8 TFLite: integer only

@@ -230,6 +230,18 @@ def test_truncated_tflite_with_each_backend(artifacts, tmp_path, backend):
         Classifier.load(path, backend=backend)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("tflite_runtime") is None or int(np.__version__.split(".")[0]) < 2,
+    reason="needs tflite-runtime installed beside numpy 2",
+)
+def test_tflite_runtime_under_numpy2_is_a_clear_error(artifacts):
+    with pytest.raises(BackendUnavailableError) as info:
+        Classifier.load(artifacts / "model_int8.tflite", backend="tflite-runtime")
+    assert "numpy" in info.value.problem and "numpy<2" in (info.value.fix or "")
+    # The automatic choice passes over it rather than failing.
+    assert Classifier.load(artifacts / "model_int8.tflite").info.backend != "tflite-runtime"
+
+
 def test_missing_model_file(tmp_path):
     with pytest.raises(ModelLoadError, match="no such model file"):
         Classifier.load(tmp_path / "nope.tflite")
