@@ -6,16 +6,17 @@ import contextlib
 import os
 import re
 import sys
-import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from edge_mnist.errors import BackendUnavailableError
 
-# Routine native log lines: absl's pre-init notice, INFO/WARNING records, converter statistics.
+# Routine native log lines: absl's pre-init notice, INFO/WARNING records, converter statistics,
+# and the version-skew notice tf.data prints at every fit (harmless, though logged as an error).
 _ROUTINE = re.compile(
-    r"^(WARNING: All log messages before absl::InitializeLog|[IW]\d{4} |fully_quantize: |"
-    r"INFO: Created TensorFlow Lite XNNPACK delegate)"
+    rb"^(WARNING: All log messages before absl::InitializeLog|[IW]\d{4} |fully_quantize: |"
+    rb"INFO: Created TensorFlow Lite XNNPACK delegate|E\d{4} .*NodeDef mentions attribute)"
 )
 
 
@@ -24,22 +25,31 @@ def quiet_native_stderr() -> Iterator[None]:
     """Drop routine lines that TensorFlow's C++ code writes straight to file descriptor 2.
 
     TF_CPP_MIN_LOG_LEVEL does not reach messages logged before absl is initialised, nor the
-    converter's own prints. Anything else written meanwhile is passed on when the block ends.
+    converter's own prints. Everything else passes through as it is written, so progress
+    printed meanwhile still shows live.
     """
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as lines:
+            for line in lines:
+                if not _ROUTINE.match(line):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end: the pump reads to the end and stops
+        thread.join(timeout=5)
+        if not thread.is_alive():
             os.close(saved)
-            captured.seek(0)
-            for line in captured.read().decode("utf-8", "replace").splitlines():
-                if line.strip() and not _ROUTINE.match(line):
-                    print(line, file=sys.stderr)
 
 
 def import_tf() -> Any:

@@ -14,7 +14,7 @@ from edge_mnist.data import Mnist
 from edge_mnist.errors import UsageError
 from edge_mnist.fileio import atomic_path, ensure_dir, write_json
 from edge_mnist.models import DEFAULT_ARCH, build_model, get_architecture
-from edge_mnist.tf import import_tf, versions
+from edge_mnist.tf import import_tf, quiet_native_stderr, versions
 
 MODEL_FILE = "model.keras"
 RECORD_FILE = "train.json"
@@ -102,29 +102,30 @@ def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> Tr
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    start = time.perf_counter()
-    history = model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        validation_data=(data.x_val, data.y_val),
-        callbacks=_callbacks(tf, config, on_epoch),
-        shuffle=True,
-        verbose=0,
-    )
-    train_seconds = time.perf_counter() - start
-    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    epochs_run = len(hist["loss"])
-    best_epoch = int(np.argmin(hist["val_loss"])) + 1
-    metrics = {}
-    for split, x, y in (
-        ("train", data.x_train, data.y_train),
-        ("validation", data.x_val, data.y_val),
-        ("test", data.x_test, data.y_test),
-    ):
-        loss, acc = model.evaluate(x, y, batch_size=1024, verbose=0)
-        metrics[split] = {"accuracy": float(acc), "loss": float(loss)}
+    with quiet_native_stderr():
+        start = time.perf_counter()
+        history = model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            validation_data=(data.x_val, data.y_val),
+            callbacks=_callbacks(tf, config, on_epoch),
+            shuffle=True,
+            verbose=0,
+        )
+        train_seconds = time.perf_counter() - start
+        hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        epochs_run = len(hist["loss"])
+        best_epoch = int(np.argmin(hist["val_loss"])) + 1
+        metrics = {}
+        for split, x, y in (
+            ("train", data.x_train, data.y_train),
+            ("validation", data.x_val, data.y_val),
+            ("test", data.x_test, data.y_test),
+        ):
+            loss, acc = model.evaluate(x, y, batch_size=1024, verbose=0)
+            metrics[split] = {"accuracy": float(acc), "loss": float(loss)}
     record = {
         "arch": config.arch,
         "parameters": int(model.count_params()),
