@@ -14,6 +14,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -514,28 +515,31 @@ def test_mirror_with_wrong_bytes_is_rejected_and_leaves_nothing(
     assert _no_part_files(target) == []
 
 
-def test_mirror_with_corrupt_gzip_is_skipped(
-    mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local: Mirrors
-) -> None:
-    """A damaged archive (gzip magic, then garbage) is one more bad mirror: try the next one."""
+def _corrupt_gzip_mirror(mnist_dir: Path, tmp_path: Path, local: Mirrors) -> str:
+    """A damaged archive (gzip magic, then garbage)."""
     bad = tmp_path / "bad-mirror"
     bad.mkdir()
     good_gz = (mnist_dir / f"{TEST_LABELS}.gz").read_bytes()
     (bad / f"{TEST_LABELS}.gz").write_bytes(good_gz[: len(good_gz) // 2])
-    target = tmp_path / "data"
-    _link_files(mnist_dir, target, [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES])
-    monkeypatch.setenv(ENV_MIRRORS, f"{local.serve(bad)},{local.serve(mnist_dir)}")
-    paths, _ = ensure_files(target, download=True)
-    assert filecmp.cmp(paths[TEST_LABELS], mnist_dir / f"{TEST_LABELS}.gz", shallow=False)
-    assert _no_part_files(target) == []
+    return local.serve(bad)
 
 
-def test_mirror_that_is_not_an_http_server_is_skipped(
-    mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local: Mirrors
+def _not_http_mirror(mnist_dir: Path, tmp_path: Path, local: Mirrors) -> str:
+    return local.not_http()
+
+
+@pytest.mark.parametrize("bad_mirror", [_corrupt_gzip_mirror, _not_http_mirror])
+def test_a_broken_mirror_is_skipped_for_the_next(
+    bad_mirror: Any,
+    mnist_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    local: Mirrors,
 ) -> None:
     target = tmp_path / "data"
     _link_files(mnist_dir, target, [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES])
-    monkeypatch.setenv(ENV_MIRRORS, f"{local.not_http()},{local.serve(mnist_dir)}")
+    bad_url = bad_mirror(mnist_dir, tmp_path, local)
+    monkeypatch.setenv(ENV_MIRRORS, f"{bad_url},{local.serve(mnist_dir)}")
     paths, _ = ensure_files(target, download=True)
     assert filecmp.cmp(paths[TEST_LABELS], mnist_dir / f"{TEST_LABELS}.gz", shallow=False)
     assert _no_part_files(target) == []
