@@ -159,12 +159,14 @@ class Classifier:
         candidates: list[Callable[[np.ndarray], np.ndarray]] = []
         if table.dtype == np.int8:
             # Scale 1/255 with zero point -128 is pixel - 128: flipping the top bit.
-            candidates.append(lambda b: (b ^ np.uint8(0x80)).view(np.int8))
+            top_bit = np.uint8(0x80)
+            candidates.append(lambda b: np.bitwise_xor(b, top_bit).view(np.int8))
         elif table.dtype == np.float32:
             candidates.append(lambda b: np.divide(b, np.float32(255), dtype=np.float32))
-        probe = np.arange(256, dtype=np.uint8)
+        probe = np.arange(256, dtype=np.uint8).reshape(-1, 1) * np.ones(PIXELS, dtype=np.uint8)
+        expected = table[probe]
         for convert in candidates:
-            if np.array_equal(convert(probe), table):
+            if np.array_equal(convert(probe), expected):
                 return convert
         return table.take
 
