@@ -443,17 +443,23 @@ def test_conflicting_options_exit_2(bench_artifacts: Path) -> None:
 
 
 def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
-    if importlib.util.find_spec("tflite_runtime") is not None:
-        pytest.skip("tflite-runtime is installed here")
+    absent = [
+        (name, dist)
+        for name, (module, dist) in TFLITE_BACKENDS.items()
+        if importlib.util.find_spec(module.split(".")[0]) is None
+    ]
+    if not absent:
+        pytest.skip("every TFLite interpreter is installed here")
+    name, dist = absent[0]
     result = _bench(
         str(bench_artifacts / "model_int8.onnx"),
         str(bench_artifacts / "model_int8.tflite"),
         "--backend",
         "onnxruntime",
         "--backend",
-        "tflite-runtime",
+        name,
     )
     assert result.exit_code == 2
-    assert "not installed" in result.output and "pip install tflite-runtime" in result.output
+    assert "not installed" in result.output and f"pip install {dist}" in result.output
     # Nothing was timed: the ONNX model listed first must not have been benchmarked.
     assert "runtime vs raw" not in result.output
