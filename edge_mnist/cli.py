@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from edge_mnist.errors import EdgeMnistError
 from edge_mnist.train import TrainConfig
 
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -281,7 +281,7 @@ def compare(
     )
     table = Table(title="Model selection (best by validation accuracy *)")
     for col in ("arch", "parameters", "epochs", "train acc", "val acc", "test acc", "train time"):
-        table.add_column(col, justify="left" if col == "arch" else "right")
+        table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
     for r in rows:
         table.add_row(
             f"{r['arch']}{' *' if r['best'] else ''}",

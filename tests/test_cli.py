@@ -314,3 +314,60 @@ print('SPECS=' + json.dumps(found))
     ):
         assert specs[name] is not None, name
         assert Path(specs[name]).parts[-2:] == (folder, "__init__.py"), specs[name]
+
+
+# --- Long-running commands, kept short -------------------------------------------------------
+
+
+def test_compare_prints_the_selection_table_and_json(mnist_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    out = tmp_path / "compare.json"
+    result = _run(
+        "compare",
+        "--arch",
+        "mlp-300x2",
+        "--arch",
+        "mlp-300x3",
+        "--epochs",
+        "1",
+        "--data-dir",
+        str(mnist_dir),
+        "--json",
+        str(out),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["arch"] for r in rows] == ["mlp-300x2", "mlp-300x3"]
+    assert [r["parameters"] for r in rows] == [328_810, 419_110]
+    assert all(r["epochs_run"] == 1 and r["validation_accuracy"] > 0.9 for r in rows)
+    best = max(rows, key=lambda r: r["validation_accuracy"])
+    assert [r["best"] for r in rows] == [r is best for r in rows]
+    assert f"{best['arch']} *" in result.stdout
+
+
+def test_pipeline_runs_every_stage_and_passes_the_gate(mnist_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    out = tmp_path / "artifacts"
+    result = _run(
+        "pipeline", "--out", str(out), "--epochs", "1", "--data-dir", str(mnist_dir), "--quiet"
+    )
+    assert result.exit_code == 0, result.output
+    for name in (
+        "model.keras",
+        "train.json",
+        "manifest.json",
+        "model_int8.tflite",
+        "model_int8.onnx",
+    ):
+        assert (out / name).is_file(), name
+    assert "Pipeline passed" in result.stdout
+    for stage in ("data", "train", "export", "check", "total"):
+        assert re.search(rf"{stage} \d+\.\ds", result.stdout), stage
+
+
+def test_pipeline_rejects_a_bad_gate_limit_before_training(tmp_path: Path) -> None:
+    out = tmp_path / "artifacts"
+    output = _assert_clean_failure(_run("pipeline", "--out", str(out), "--max-drop", "nan"))
+    assert "--max-drop" in output
+    assert not out.exists()
