@@ -279,8 +279,8 @@ def compare(
         on_start=lambda a: err.print(f"training {a}"),
         on_epoch=_epoch_printer(quiet),
     )
-    table = Table(title="Model selection (best by validation accuracy *)")
-    for col in ("arch", "parameters", "epochs", "train acc", "val acc", "test acc", "train time"):
+    table = Table(title="Model selection: accuracy per split, best by validation *")
+    for col in ("arch", "params", "epochs", "train", "valid", "test", "time"):
         table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
     for r in rows:
         table.add_row(
