@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edge_mnist.errors import CheckFailedError, EdgeMnistError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
 from edge_mnist.fileio import sha256_file, write_bytes, write_json
@@ -90,7 +92,7 @@ def run_check(
     data_dir: Path | None = None,
 ) -> GateReport:
     """Recompute every accuracy on the 10,000 test images and judge each artifact."""
-    from edge_mnist.data import load_mnist
+    from edge_mnist.data import load_test_split
 
     if not (artifacts / MANIFEST_FILE).is_file():
         raise UsageError(
@@ -113,8 +115,10 @@ def run_check(
             "from the manifest's source_model).",
             "export again from this model, or restore the original model.",
         )
-    data = load_mnist(data_dir, download=False)
-    float_acc = accuracy(keras_probabilities(load_keras(model_path), data.x_test), data.y_test)
+    # Only the test files: the gate never needs the 47 MB train file.
+    images, labels = load_test_split(data_dir)
+    pixels = images.astype(np.float32) / np.float32(255.0)
+    float_acc = accuracy(keras_probabilities(load_keras(model_path), pixels), labels)
     results = []
     for name, entry in manifest["artifacts"].items():
         path = artifacts / name
@@ -129,7 +133,7 @@ def run_check(
             )
         try:
             acc: float | None = accuracy(
-                classifier_probabilities(Classifier.load(path), data.x_test), data.y_test
+                classifier_probabilities(Classifier.load(path), images), labels
             )
         except EdgeMnistError as exc:
             acc = None
@@ -145,7 +149,7 @@ def run_check(
                 f"accuracy {acc:.2%} is below the baseline {expected[name]:.2%} minus {tolerance} points"
             )
         results.append(ArtifactResult(name, acc, drop, sha_ok, not reasons, reasons))
-    return GateReport(round(float_acc, 6), max_drop, len(data.y_test), results)
+    return GateReport(round(float_acc, 6), max_drop, len(labels), results)
 
 
 def write_report(report: GateReport, path: Path) -> None:
