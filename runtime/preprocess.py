@@ -38,6 +38,8 @@ MIN_CONTRAST = 0.1
 # An outer band of ink, separated from the rest by empty rows or columns and holding less
 # than this share of the ink, is dust or noise and does not count towards the bounding box.
 SPECK_SHARE = 0.02
+# Strokes covering at least this share of the border make it two populations (ink and page).
+BORDER_INK_SHARE = 0.01
 # A digit's strokes span at least this many pixels; anything smaller is a speck.
 MIN_DIGIT = 4
 # The darkest and lightest few pixels are ignored when deciding which way round the ink is.
@@ -300,21 +302,54 @@ def _border(gray: np.ndarray) -> np.ndarray:
     )
 
 
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold on [0, 1]: the level that best splits the values into two populations."""
+    hist = np.bincount(np.clip(values.ravel() * 255 + 0.5, 0, 255).astype(np.intp), minlength=256)
+    p = hist / float(hist.sum())
+    levels = np.arange(256, dtype=np.float64)
+    weight = np.cumsum(p)
+    mass = np.cumsum(p * levels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mass[-1] * weight - mass) ** 2 / (weight * (1.0 - weight))
+    between[~np.isfinite(between)] = -1.0
+    return (int(np.argmax(between)) + 0.5) / 255
+
+
+def _background(gray: np.ndarray) -> tuple[float, float]:
+    """The background level and its noise (standard deviation), from the image border.
+
+    Strokes that touch the border (a digit cropped to its ink) put a second population on it;
+    the whole image's Otsu threshold separates the two, and the larger share of the border is
+    the background. A border without two distinct populations is used as it is.
+    """
+    border = _border(gray)
+    level = float(np.median(border))
+    noise = 1.4826 * float(np.median(np.abs(border - level)))
+    light = border >= _otsu(gray)
+    light_share = float(light.mean())
+    if min(light_share, 1.0 - light_share) < BORDER_INK_SHARE:
+        return level, noise
+    main = light if light_share >= 0.5 else ~light
+    main_level = float(np.median(border[main]))
+    # Noise from the steps between neighbouring border pixels that are both background: the
+    # antialiased rims of strokes make the levels spread, but change smoothly from pixel to pixel.
+    steps = np.abs(np.diff(border))[main[:-1] & main[1:]]
+    main_noise = 0.0 if steps.size == 0 else 1.4826 * float(np.median(steps)) / math.sqrt(2.0)
+    other_level = float(np.median(border[~main]))
+    if abs(other_level - main_level) <= MIN_CONTRAST + 3.0 * main_noise:
+        return level, noise
+    return main_level, main_noise
+
+
 def _ink(gray: np.ndarray, name: str) -> np.ndarray:
     """Ink strength in [0, 1] per pixel: 0 on the background, 1 at the strongest strokes."""
     lo, hi = _kth_extremes(gray, OUTLIERS)
     if hi - lo < 1e-6:
         raise ImageError(f"{name}: no digit found: the image is blank (one colour).", _FIX_DIGIT)
-    border = _border(gray)
-    background = float(np.median(border))
+    background, noise = _background(gray)
     # The ink is whichever side of the background reaches further: dark ink on a light page
     # is inverted to MNIST's light-on-dark. This also holds for grey or underexposed pages.
-    if background - lo > hi - background:
-        ink, border_ink = background - gray, background - border
-    else:
-        ink, border_ink = gray - background, border - background
-    # Robust noise level of the background (MAD); a tight crop may put some ink on the border.
-    noise = 1.4826 * float(np.median(np.abs(border_ink)))
+    ink = background - gray if background - lo > hi - background else gray - background
     floor = 3.0 * noise
     strong = ink[ink > floor + MIN_CONTRAST]
     if strong.size == 0:
