@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from edge_mnist.augment import elastic as _elastic_warp
-
 VariationFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 _BILINEAR = Image.Resampling.BILINEAR
@@ -95,10 +93,29 @@ def thick(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _stroke(img, rng, grow=True)
 
 
+def _smooth_field(
+    grid: int, sigma: float, shape: tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
+    """A smooth random displacement (pixels) over ``shape``: a coarse normal grid, upsampled."""
+    coarse = rng.normal(0.0, sigma, (grid, grid)).astype(np.float32)
+    # Pillow's bilinear resize of a float image interpolates the control points smoothly.
+    return np.asarray(Image.fromarray(coarse, mode="F").resize(shape[::-1], _BILINEAR))
+
+
 def elastic(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A shakier hand: a smooth random displacement field of 1.5 px (standard deviation)."""
-    out = _elastic_warp(img[None].astype(np.float32) / 255, 1.5, rng)[0]
-    return _u8(out * 255)
+    h, w = img.shape
+    dy = _smooth_field(4, 1.5, (h, w), rng)
+    dx = _smooth_field(4, 1.5, (h, w), rng)
+    rows = np.clip(np.arange(h)[:, None] + dy, 0, h - 1)
+    cols = np.clip(np.arange(w)[None, :] + dx, 0, w - 1)
+    r0 = np.minimum(rows.astype(np.intp), h - 2)
+    c0 = np.minimum(cols.astype(np.intp), w - 2)
+    wr, wc = rows - r0, cols - c0
+    src = img.astype(np.float32)
+    top = src[r0, c0] * (1 - wc) + src[r0, c0 + 1] * wc
+    bottom = src[r0 + 1, c0] * (1 - wc) + src[r0 + 1, c0 + 1] * wc
+    return _u8(top * (1 - wr) + bottom * wr)
 
 
 def noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
