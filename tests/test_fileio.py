@@ -124,11 +124,14 @@ def test_a_full_disk_is_named_as_such(tiny_tmpfs: Path) -> None:
 
 UPDATER = textwrap.dedent(
     """
-    import sys
+    import sys, time
     from pathlib import Path
     from edge_mnist.manifest import updating_manifest
 
     folder, tag = Path(sys.argv[1]), sys.argv[2]
+    print("ready", flush=True)
+    while not (folder.parent / "go").exists():  # start together, so the updates overlap
+        time.sleep(0.001)
     for i in range(int(sys.argv[3])):
         with updating_manifest(folder) as manifest:
             manifest["artifacts"][f"{tag}-{i}"] = {"by": tag}
@@ -138,16 +141,24 @@ UPDATER = textwrap.dedent(
 
 @pytest.mark.device
 def test_concurrent_manifest_updates_keep_every_entry(tmp_path: Path) -> None:
-    rounds = 40
+    rounds = 200
+    folder = tmp_path / "artifacts"
     children = [
-        subprocess.Popen([sys.executable, "-c", UPDATER, str(tmp_path), tag, str(rounds)])
+        subprocess.Popen(
+            [sys.executable, "-c", UPDATER, str(folder), tag, str(rounds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for tag in ("a", "b", "c")
     ]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    (tmp_path / "go").touch()
     assert [c.wait(timeout=120) for c in children] == [0, 0, 0]
-    entries = read_manifest(tmp_path)["artifacts"]
+    entries = read_manifest(folder)["artifacts"]
     assert len(entries) == 3 * rounds
     assert {e["by"] for e in entries.values()} == {"a", "b", "c"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_FILE]  # no lock file left
+    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST_FILE]  # no lock file left
 
 
 @pytest.mark.device
