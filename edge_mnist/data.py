@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_mnist.errors import DataError, DataFileError
+from edge_mnist.runtime.atomic import NO_SPACE_ERRNOS, output_error
 from edge_mnist.runtime.idx import ENV_DATA, find_idx, parse_idx, read_idx_bytes
 
 ENV_MIRRORS = "EDGE_MNIST_MIRRORS"
@@ -139,6 +140,9 @@ def _download_one(name: str, directory: Path, progress: ProgressFn | None) -> Pa
             ValueError,
             http.client.HTTPException,
         ) as exc:
+            if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+                # Another mirror would fill the disk just the same.
+                raise output_error(target, exc) from None
             failures.append(f"{url}: {getattr(exc, 'reason', exc)}")
         except (DataError, DataFileError) as exc:
             # The problem names the temporary file; name the URL instead.
