@@ -107,7 +107,8 @@ def _train_input(tf: Any, config: TrainConfig, data: Mnist) -> dict[str, Any]:
     batches, steps = augmented_dataset(
         tf, data.x_train, data.y_train, config.batch_size, config.seed
     )
-    return {"x": batches, "steps_per_epoch": steps}
+    # The pipeline shuffles (statelessly, per epoch); Keras cannot shuffle a dataset.
+    return {"x": batches, "steps_per_epoch": steps, "shuffle": False}
 
 
 def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> TrainResult:

@@ -194,3 +194,47 @@ def test_scikit_learn_is_only_a_dev_dependency() -> None:
     assert [name for name, deps in extras.items() if any("scikit-learn" in d for d in deps)] == [
         "dev"
     ]
+
+
+# --- The command ------------------------------------------------------------------------------
+
+
+def test_robustness_command_writes_a_valid_report(  # type: ignore[no-untyped-def]
+    artifacts: Path, mnist_dir: Path, digits, tmp_path: Path
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    images, labels = digits
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(SAMPLE):
+        Image.fromarray(255 - images[i]).save(folder / f"d{i}_{labels[i]}.png")
+    out = tmp_path / "report.json"
+    args = [str(artifacts / "model_int8.onnx"), "--limit", "40", "--seed", "5"]
+    args += ["--images", str(folder), "--json", str(out), "--data-dir", str(mnist_dir)]
+    result = CliRunner().invoke(app, ["robustness", *args])
+    assert result.exit_code == 0, result.output
+    assert "tight-crop" in result.output and "rotate-20" in result.output
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, json.loads(SCHEMA_FILE.read_text()))
+    assert doc["images"] == 40 and doc["seed"] == 5 and doc["backend"] == "onnxruntime"
+    assert [r["name"] for r in doc["variations"]] == list(NAMES)
+    assert doc["folders"][0]["images"] == SAMPLE and doc["folders"][0]["correct"] >= SAMPLE - 1
+
+
+def test_robustness_command_refuses_an_unlabelled_folder(  # type: ignore[no-untyped-def]
+    artifacts: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    Image.new("L", (28, 28)).save(tmp_path / "digit.png")
+    result = CliRunner().invoke(
+        app, ["robustness", str(artifacts / "model_int8.tflite"), "--images", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "no labelled images" in result.output
