@@ -33,8 +33,10 @@ class AugmentSpec:
     """Horizontal shear factor either way (0.2 slants a vertical stroke by about 11 degrees)."""
     shift: float = 2.0
     """Pixels either way, per axis."""
-    stroke: float = 0.5
-    """Largest blend towards a dilated (positive) or eroded (negative) image."""
+    thin: float = 0.5
+    """Largest blend towards the eroded image (thinner strokes)."""
+    thick: float = 0.5
+    """Largest growth towards dilated images: up to 1, one dilation; up to 2, two."""
     keep: float = 0.1
     """Share of images left untouched, so the clean distribution is still seen."""
 
@@ -77,16 +79,25 @@ def augment_batch(tf: Any, x: Any, seed: Any, spec: AugmentSpec = DEFAULT_SPEC) 
         interpolation="BILINEAR",
         fill_mode="CONSTANT",
     )
+
     # Stroke width: blend towards the grey-level dilation or erosion by a 3x3 cross. Shifted
     # slices, because max_pool2d on one channel is many times slower here.
-    padded = tf.pad(warped, [[0, 0], [1, 1], [1, 1], [0, 0]])
-    centre = padded[:, 1:-1, 1:-1]
-    around = [padded[:, :-2, 1:-1], padded[:, 2:, 1:-1], padded[:, 1:-1, :-2], padded[:, 1:-1, 2:]]
-    grown = tf.reduce_max(tf.stack([centre, *around]), axis=0)
-    shrunk = tf.reduce_min(tf.stack([centre, *around]), axis=0)
-    amount = tf.reshape(uniform(6, spec.stroke), (n, 1, 1, 1))
-    target = tf.where(amount > 0, grown, shrunk)
-    out = warped + tf.abs(amount) * (target - warped)
+    def cross(img: Any, reduce: Any) -> Any:
+        padded = tf.pad(img, [[0, 0], [1, 1], [1, 1], [0, 0]])
+        centre = padded[:, 1:-1, 1:-1]
+        up, down = padded[:, :-2, 1:-1], padded[:, 2:, 1:-1]
+        left, right = padded[:, 1:-1, :-2], padded[:, 1:-1, 2:]
+        return reduce(tf.stack([centre, up, down, left, right]), axis=0)
+
+    grown = cross(warped, tf.reduce_max)
+    shrunk = cross(warped, tf.reduce_min)
+    amount = tf.random.stateless_uniform((n,), seeds[6], -spec.thin, spec.thick)
+    amount = tf.reshape(amount, (n, 1, 1, 1))
+    once = tf.clip_by_value(amount, 0.0, 1.0)
+    out = warped + once * (grown - warped) + tf.minimum(amount, 0.0) * (warped - shrunk)
+    if spec.thick > 1.0:
+        twice = tf.clip_by_value(amount - 1.0, 0.0, 1.0)
+        out = out + twice * (cross(grown, tf.reduce_max) - grown)
     keep = tf.reshape(tf.random.stateless_uniform((n,), seeds[7]) < spec.keep, (n, 1, 1, 1))
     out = tf.where(keep, images, out)
     return tf.reshape(tf.clip_by_value(out, 0.0, 1.0), (n, SIDE * SIDE))

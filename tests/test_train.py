@@ -353,5 +353,5 @@ def test_augment_batch_is_seeded_and_bounded(subset) -> None:  # type: ignore[no
     assert not np.array_equal(first, run(2))
     changed = (np.abs(first - subset.x_train[:64]).max(axis=1) > 0.1).mean()
     assert 0.7 < changed < 1.0  # about 10% are kept as they are
-    still = AugmentSpec(rotation=0, scale=0, aspect=0, shear=0, shift=0, stroke=0, keep=0)
+    still = AugmentSpec(rotation=0, scale=0, aspect=0, shear=0, shift=0, thin=0, thick=0, keep=0)
     np.testing.assert_allclose(run(3, still), subset.x_train[:64], atol=1e-6)
