@@ -1,0 +1,70 @@
+"""What the server answers, independent of HTTP: predictions, health and model facts as dicts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..classifier import Classifier
+from ..describe import describe_classifier
+from .decode import parse_body
+from .metrics import Metrics
+
+
+class DigitService:
+    """A loaded model with the facts every response repeats (computed once, at start)."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+        self.info = describe_classifier(classifier)
+        self.sha256: str = self.info["sha256"]
+        self.metrics = Metrics()
+        # The first inference allocates the interpreter's buffers: pay for it before any client.
+        classifier.predict(np.zeros((1, 784), dtype=np.uint8))
+        self._started = time.time()
+
+    @classmethod
+    def load(
+        cls, model: Classifier | str | Path, backend: str | None = None, threads: int | None = None
+    ) -> DigitService:
+        """Wrap a loaded classifier, or load a .tflite/.onnx file."""
+        if isinstance(model, Classifier):
+            return cls(model)
+        return cls(Classifier.load(model, backend=backend, threads=threads))
+
+    def predict(
+        self, content_type: str | None, body: bytes, preprocessed: bool = False
+    ) -> dict[str, Any]:
+        """Classify a /predict body; raises ``EdgeMnistError`` for bodies that cannot be used."""
+        start = time.perf_counter()
+        images = parse_body(content_type, body)
+        pred = self.classifier.predict(images.batch)
+        top3 = pred.top(3)
+        out: dict[str, Any] = {
+            "count": len(pred.digits),
+            "digits": [int(d) for d in pred.digits],
+            "probabilities": pred.probabilities.tolist(),
+            "top3": [[{"digit": d, "probability": p} for d, p in row] for row in top3],
+        }
+        if images.names is not None:
+            out["names"] = images.names
+        if preprocessed:
+            out["preprocessed"] = images.as_uint8().tolist()
+        out["model_sha256"] = self.sha256
+        out["backend"] = self.classifier.info.backend
+        out["format"] = self.classifier.info.format
+        out["latency_ms"] = round((time.perf_counter() - start) * 1e3, 3)
+        return out
+
+    def health(self) -> dict[str, Any]:
+        """A cheap liveness answer that still names the model being served."""
+        return {
+            "status": "ok",
+            "model": Path(self.classifier.info.path).name,
+            "model_sha256": self.sha256,
+            "backend": self.classifier.info.backend,
+            "uptime_s": round(time.time() - self._started, 1),
+        }
