@@ -104,3 +104,31 @@ def test_startup_errors_exit_2_with_a_fix(artifacts: Path, tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+def test_cli_serve_loads_no_host_module(artifacts: Path) -> None:
+    """`edge-mnist serve` is a device command: it serves, stops on SIGTERM with status 0, and
+    never imports the host side (-X importtime lists every module the process loads)."""
+    proc, url = start(
+        ["-X", "importtime", "-m", "edge_mnist", "serve", str(artifacts / "model_int8.tflite")]
+    )
+    try:
+        assert get_json(url + "health")["model"] == "model_int8.tflite"
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in err.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "edge_mnist.runtime.serve.server" in loaded and "edge_mnist.cli.serve" in loaded
+    host = sorted(
+        m
+        for m in loaded
+        if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "onnx")
+        or (m.startswith("edge_mnist.") and m.split(".")[1] not in ("cli", "runtime"))
+    )
+    assert host == []
