@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from ..classifier import Classifier
 from .server import Limits, make_server, serve_forever
@@ -47,9 +49,15 @@ def run(
     configure_logging(access_log, debug)
     server = make_server(model, host, port, backend=backend, threads=threads, limits=limits)
     info = server.service.classifier.info
-    print(f"serving {info.path} ({info.format}, {info.backend}) on {server.url}", flush=True)
+    _say(f"serving {info.path} ({info.format}, {info.backend}) on {server.url}")
     if host not in LOCAL_HOSTS:
-        print(f"warning: {SECURITY}", file=sys.stderr, flush=True)
-    print("press Ctrl+C to stop", flush=True)
+        _say(f"warning: {SECURITY}", sys.stderr)
+    _say("press Ctrl+C to stop")
     serve_forever(server)
-    print("stopped", flush=True)
+    _say("stopped")
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    # Whoever started the server may have gone (a closed pipe): that must not crash the stop.
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        print(text, file=stream or sys.stdout, flush=True)

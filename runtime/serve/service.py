@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,11 @@ from .metrics import Metrics
 class DigitService:
     """A loaded model with the facts every response repeats (computed once, at start)."""
 
-    def __init__(self, classifier: Classifier) -> None:
+    def __init__(self, classifier: Classifier, workers: int | None = None) -> None:
         self.classifier = classifier
+        # Decoding and preprocessing are CPU-bound and a large photo briefly takes tens of MB:
+        # with more of them at once than cores, requests only get slower and memory grows.
+        self._work = threading.BoundedSemaphore(workers or max(2, os.cpu_count() or 2))
         self.info = describe_classifier(classifier)
         self.sha256: str = self.info["sha256"]
         self.metrics = Metrics()
@@ -40,8 +45,9 @@ class DigitService:
     ) -> dict[str, Any]:
         """Classify a /predict body; raises ``EdgeMnistError`` for bodies that cannot be used."""
         start = time.perf_counter()
-        images = parse_body(content_type, body)
-        pred = self.classifier.predict(images.batch)
+        with self._work:
+            images = parse_body(content_type, body)
+            pred = self.classifier.predict(images.batch)
         top3 = pred.top(3)
         out: dict[str, Any] = {
             "count": len(pred.digits),
