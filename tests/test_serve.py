@@ -422,3 +422,12 @@ def test_busy_server_answers_503(model: Path, digits: tuple[np.ndarray, np.ndarr
         srv.shutdown()
         srv.server_close()
         thread.join(5)
+
+
+def test_unread_bodies_close_the_connection(server: DigitServer) -> None:
+    """A body the server does not read must not be parsed as the next request."""
+    smuggled = b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+    for head in (b"GET /health HTTP/1.1", b"POST /nowhere HTTP/1.1"):
+        reply = raw(server, head + b"\r\nContent-Length: %d\r\n\r\n" % len(smuggled) + smuggled)
+        assert b"Connection: close" in reply
+        assert reply.count(b"HTTP/1.1 ") == 1, reply

@@ -69,8 +69,9 @@ class Handler(BaseHTTPRequestHandler):
         """Refuse a too-large body before the client sends it (curl asks for large uploads)."""
         raw = self.headers.get("Content-Length", "")
         if raw.isdigit() and int(raw) > self.server.limits.max_body:
+            self._body_read = True  # the client waits for our answer and sends no body
             self._send_error_json(413, *_too_large(int(raw), self.server.limits.max_body))
-            self._linger = False  # the client waits for our answer and sends nothing
+            self.close_connection = True
             return False
         return super().handle_expect_100()
 
@@ -125,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             self.server.metrics.timeout()
             self.close_connection = True
             log.debug("%s: timed out reading the request body", self.client_address[0])
-        except (ConnectionError, BrokenPipeError):
+        except ConnectionError:
             status = 499  # the client went away mid-request
             self.close_connection = True
         except Exception:
@@ -218,10 +219,6 @@ class Handler(BaseHTTPRequestHandler):
     def _send_error_json(
         self, status: int, problem: str, fix: str | None, allow: tuple[str, ...] | None = None
     ) -> None:
-        # An unread body would be taken for the next request: close instead.
-        if self.command in ("POST", "PUT", "PATCH") and not self._body_read:
-            self.close_connection = True
-            self._linger = True
         self._send_json(status, {"error": problem, "fix": fix}, allow if status == 405 else None)
 
     def _send(
@@ -232,6 +229,10 @@ class Handler(BaseHTTPRequestHandler):
         method: str,
         allow: tuple[str, ...] | None = None,
     ) -> None:
+        if not self._body_read and self._has_body():
+            # An unread body would be taken for the next request: close the connection instead.
+            self.close_connection = True
+            self._linger = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -251,6 +252,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(data)
+
+    def _has_body(self) -> bool:
+        headers = getattr(self, "headers", None)
+        if headers is None:  # the request line itself was bad
+            return False
+        return headers.get("Content-Length", "0").strip() not in ("", "0") or (
+            "Transfer-Encoding" in headers
+        )
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors found by http.server itself (bad request line, huge headers, unknown
