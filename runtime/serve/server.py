@@ -181,11 +181,12 @@ def serve_forever(server: DigitServer, grace: float = 5.0) -> None:
     try:
         server.serve_forever(poll_interval=0.5)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        # Still ours while draining: a second Ctrl+C must not end it in a traceback.
         if not server.drain(grace):
             log.warning("stopped with requests still in progress after %.0f s", grace)
         server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3}
