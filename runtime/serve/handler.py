@@ -1,10 +1,9 @@
-"""The HTTP side of one connection: routing, body limits, timeouts and JSON errors."""
+"""The HTTP side of one connection: routing, responses, JSON errors and the access log."""
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import EdgeMnistError
+from .body import PREDICT_FIX, HttpError, content_length, drain, has_body, read_exactly, too_large
 
 if TYPE_CHECKING:
     from .server import DigitServer
@@ -32,18 +32,6 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/predict": ("POST",),
 }
 _TRUE = ("1", "true", "yes", "on")
-_CHUNK = 64 * 1024
-# After refusing a body, read and drop at most this much of it for at most this long.
-_LINGER_BYTES = 64 * 1024 * 1024
-_LINGER_SECONDS = 2.0
-
-
-class HttpError(Exception):
-    """A request the server refuses at the HTTP level (size, length, route, method)."""
-
-    def __init__(self, status: int, problem: str, fix: str | None = None) -> None:
-        super().__init__(problem)
-        self.status, self.problem, self.fix = status, problem, fix
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,14 +51,15 @@ class Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         super().finish()
         if self._linger:
-            _drain(self.connection)
+            drain(self.connection)
 
     def handle_expect_100(self) -> bool:
         """Refuse a too-large body before the client sends it (curl asks for large uploads)."""
         raw = self.headers.get("Content-Length", "")
         if raw.isdigit() and int(raw) > self.server.limits.max_body:
             self._body_read = True  # the client waits for our answer and sends no body
-            self._send_error_json(413, *_too_large(int(raw), self.server.limits.max_body))
+            exc = too_large(int(raw), self.server.limits.max_body)
+            self._send_error_json(413, exc.problem, exc.fix)
             self.close_connection = True
             return False
         return super().handle_expect_100()
@@ -177,40 +166,13 @@ class Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         """The request body, refused early when too large and cut off when too slow."""
         limits = self.server.limits
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            raise HttpError(
-                411,
-                "chunked request bodies are not supported.",
-                "send the body with a Content-Length header.",
-            )
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            raise HttpError(
-                411, "the request has no Content-Length header.", "send the body with one."
-            )
-        try:
-            length = int(raw)
-            if length < 0:
-                raise ValueError
-        except ValueError:
-            raise HttpError(400, f"invalid Content-Length: {raw[:40]!r}.") from None
-        if length > limits.max_body:
-            raise HttpError(413, *_too_large(length, limits.max_body))
+        length = content_length(self.headers, limits.max_body)
         if length == 0:
             self._body_read = True
-            raise HttpError(400, "the request body is empty.", _predict_fix())
-        deadline = time.monotonic() + limits.body_deadline
-        chunks, remaining = [], length
-        while remaining:
-            chunk = self.rfile.read1(min(remaining, _CHUNK))
-            if not chunk:
-                raise ConnectionError("client closed the connection mid-body")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-            if remaining and time.monotonic() > deadline:
-                raise TimeoutError
+            raise HttpError(400, "the request body is empty.", PREDICT_FIX)
+        body = read_exactly(self.rfile, length, limits.body_deadline)
         self._body_read = True
-        return b"".join(chunks)
+        return body
 
     def _send_json(self, status: int, doc: Any, allow: tuple[str, ...] | None = None) -> None:
         data = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
@@ -229,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
         method: str,
         allow: tuple[str, ...] | None = None,
     ) -> None:
-        if not self._body_read and self._has_body():
+        if not self._body_read and has_body(getattr(self, "headers", None)):
             # An unread body would be taken for the next request: close the connection instead.
             self.close_connection = True
             self._linger = True
@@ -253,14 +215,6 @@ class Handler(BaseHTTPRequestHandler):
         if method != "HEAD":
             self.wfile.write(data)
 
-    def _has_body(self) -> bool:
-        headers = getattr(self, "headers", None)
-        if headers is None:  # the request line itself was bad
-            return False
-        return headers.get("Content-Length", "0").strip() not in ("", "0") or (
-            "Transfer-Encoding" in headers
-        )
-
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors found by http.server itself (bad request line, huge headers, unknown
         method) get the same JSON shape as the API's errors."""
@@ -283,38 +237,5 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s: " + format, self.client_address[0], *args)
 
 
-def _drain(sock: socket.socket) -> None:
-    """Read and drop what a refused client still sends, so that it sees our answer.
-
-    Closing a socket with unread data makes the kernel reset the connection, and the client
-    would then report "connection reset" instead of the 413. Bounded in time and bytes.
-    """
-    try:
-        sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(0.5)
-        deadline, budget = time.monotonic() + _LINGER_SECONDS, _LINGER_BYTES
-        while budget > 0 and time.monotonic() < deadline:
-            data = sock.recv(_CHUNK)
-            if not data:
-                break
-            budget -= len(data)
-    except OSError:
-        pass
-
-
-def _too_large(length: int, limit: int) -> tuple[str, str]:
-    return (
-        f"the body is {length:,} bytes; the limit is {limit:,} bytes.",
-        "scale the image down, or split the batch over several requests.",
-    )
-
-
 def _endpoints_fix() -> str:
     return "the endpoints are GET /, /health, /info, /metrics and POST /predict."
-
-
-def _predict_fix() -> str:
-    return (
-        "POST an image (PNG, JPEG, ...), multipart/form-data images, "
-        'or JSON {"pixels": [...]} with 784 values per image.'
-    )
