@@ -89,6 +89,13 @@ def test_startup_errors_exit_2_with_a_fix(artifacts: Path, tmp_path: Path) -> No
         timeout=60,
     )
     assert bad.returncode == 2 and "invalid size 'lots'" in bad.stderr
+    nowhere = subprocess.run(
+        [*cmd, str(artifacts / "model_int8.tflite"), "--port", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert nowhere.returncode == 2 and "port must be 0-65535" in nowhere.stderr
     proc, url = start(["-m", "edge_mnist.runtime.serve", str(artifacts / "model_int8.tflite")])
     try:
         port = url.rsplit(":", 1)[1].strip("/")

@@ -75,12 +75,15 @@ class DigitServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         try:
             super().__init__(address, Handler)
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:
             host, port = address
-            raise EdgeMnistError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}.",
-                "choose another --port (0 picks a free one), or stop what is using it.",
-            ) from None
+            reason = (getattr(exc, "strerror", None) or str(exc)).rstrip(".")
+            fix = (
+                "check --host: use 127.0.0.1, 0.0.0.0 or an address of this machine."
+                if isinstance(exc, socket.gaierror) or getattr(exc, "errno", None) == 99
+                else "choose another --port (0 picks a free one), or stop what is using it."
+            )
+            raise EdgeMnistError(f"cannot listen on {host}:{port}: {reason}.", fix) from None
 
     @property
     def url(self) -> str:
