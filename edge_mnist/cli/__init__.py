@@ -12,7 +12,7 @@ commands (predict, info, bench, serve) never import host modules at all (tests/t
 lists what ``edge-mnist predict`` may load).
 """
 
-from . import host, device, bench  # noqa: F401, I001  (registers the commands, in help order)
+from . import host, device, bench, serve  # noqa: F401, I001  (registers the commands, in help order)
 from .app import app
 
 
