@@ -13,12 +13,12 @@ lists what ``edge-mnist predict`` may load).
 """
 
 from . import host, device, bench, serve  # noqa: F401, I001  (registers the commands, in help order)
-from .app import app
+from .app import app, run
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    run()
 
 
 __all__ = ["app", "main"]
