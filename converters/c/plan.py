@@ -83,7 +83,7 @@ def activation_range(activation: str, scale: float, zero: int) -> tuple[int, int
 
     def quantize(value: float) -> int:
         x = float(np.float32(value) / np.float32(scale))
-        return zero + int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+        return zero + math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
     if activation == "NONE":
         return -128, 127
@@ -135,9 +135,7 @@ def dense(
     if mult.size not in (1, n_out) or not np.all(np.isfinite(mult)) or not np.all(mult > 0):
         raise ModelLoadError("a layer's requantization multiplier is invalid.", _FIX)
     lo, hi = activation_range(activation, output_scale, output_zero)
-    return Dense(
-        w, b.astype(np.int32), int(input_zero), mult, int(output_zero), lo, hi, activation
-    )
+    return Dense(w, b.astype(np.int32), int(input_zero), mult, int(output_zero), lo, hi, activation)
 
 
 def softmax_table(input_scale: float, beta: float) -> np.ndarray:

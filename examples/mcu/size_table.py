@@ -1,0 +1,123 @@
+"""Flash, RAM and estimated cycles of the generated C on Cortex-M4 and Cortex-M0+.
+
+For every architecture in the registry: train it briefly (``edge-mnist pipeline --epochs 1``)
+unless WORK/<arch>/model_int8.tflite exists, generate the C, cross-compile it with Debian's
+``arm-none-eabi-gcc`` (``-mthumb -Os``) and print the sections that ``arm-none-eabi-size -A``
+reports, the worst-case stack from ``-fstack-usage`` and a cycle estimate.
+
+    python examples/mcu/size_table.py --work /tmp/c-sizes [--json sizes.json]
+
+The cycle figures are estimates, not measurements: multiply-accumulates times the cost of
+the compiled inner loop, taken from the instruction timings in ARM's technical reference
+manuals with zero-wait-state memory, plus the requantization of each output. Real boards
+add flash wait states (or XIP cache misses, e.g. the RP2040), which this does not model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from edge_mnist.converters.c import STEM, export_c, load_plan
+from edge_mnist.models.registry import ARCHITECTURES
+
+CORES = {
+    # Inner loop at -Os (gcc 12), per multiply-accumulate: LDRSB + LDRSB (2 + 1 pipelined),
+    # CMP 1, SMLABB 1, taken BNE 2; the first layer reloads its loop bound from the stack (+2).
+    "cortex-m4": {"cycles_per_mac": 7.5, "cycles_per_output": 120, "mhz": 168},
+    # LDR/LDRSB x4 (2 each), MOV x2, ADDS x2, MULS (single-cycle multiplier), CMP 1, taken
+    # BNE 2: 16; requantizing calls the 64-bit multiply helper and shifts (no CLZ on M0+).
+    "cortex-m0plus": {"cycles_per_mac": 16.0, "cycles_per_output": 400, "mhz": 133},
+}
+FLAGS = ["-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fstack-usage"]
+
+
+def _model(work: Path, arch: str) -> Path:
+    folder = work / arch
+    model = folder / "model_int8.tflite"
+    if not model.is_file():
+        print(f"training {arch} for one epoch into {folder} ...", file=sys.stderr)
+        exe = Path(sys.executable).with_name("edge-mnist")
+        cmd = [str(exe), "pipeline", "--arch", arch, "--epochs", "1", "--quiet"]
+        subprocess.run([*cmd, "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
+    return model
+
+
+def _sections(obj: Path) -> dict[str, int]:
+    out = subprocess.run(
+        ["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True, check=True
+    ).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in (".text", ".rodata", ".data", ".bss"):
+            sizes[parts[0][1:]] = int(parts[1])
+    return {k: sizes.get(k, 0) for k in ("text", "rodata", "data", "bss")}
+
+
+def _stack(su: Path) -> int:
+    """Upper bound: the sum of every function's frame (there is no recursion)."""
+    return sum(int(line.split("\t")[1]) for line in su.read_text().splitlines() if line)
+
+
+def measure(model: Path, build: Path) -> list[dict[str, object]]:
+    """One row per core for one .tflite."""
+    export_c(model, build)
+    plan = load_plan(model)
+    outputs = sum(plan.sizes[1:])
+    rows = []
+    for cpu, cost in CORES.items():
+        obj = build / f"{cpu}.o"
+        src = build / f"{STEM}.c"
+        cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", *FLAGS, "-c", str(src), "-o", str(obj)]
+        subprocess.run(cmd, check=True, cwd=build)
+        sec = _sections(obj)
+        cycles = plan.macs * float(cost["cycles_per_mac"]) + outputs * float(
+            cost["cycles_per_output"]
+        )
+        rows.append(
+            {
+                "core": cpu,
+                **sec,
+                "flash": sec["text"] + sec["rodata"] + sec["data"],
+                "ram": sec["data"] + sec["bss"],
+                "stack_max": _stack(obj.with_suffix(".su")),
+                "macs": plan.macs,
+                "est_cycles": round(cycles),
+                "est_ms": round(cycles / (float(cost["mhz"]) * 1e3), 1),
+                "at_mhz": cost["mhz"],
+            }
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, required=True, help="folder for models and builds")
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    args = parser.parse_args()
+    if shutil.which("arm-none-eabi-gcc") is None:
+        print("arm-none-eabi-gcc not found (Debian: apt-get install gcc-arm-none-eabi)")
+        return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    table = []
+    for arch in ARCHITECTURES:
+        for row in measure(_model(args.work, arch), args.work / arch / "c"):
+            table.append({"arch": arch, **row})
+    head = ["arch", "core", "text", "rodata", "data", "bss", "flash", "ram", "stack_max"]
+    head += ["macs", "est_cycles", "est_ms"]
+    print(" | ".join(head))
+    for row in table:
+        print(" | ".join(f"{row[h]:,}" if isinstance(row[h], int) else str(row[h]) for h in head))
+    if args.json:
+        args.json.write_text(json.dumps(table, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
