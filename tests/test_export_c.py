@@ -62,7 +62,16 @@ def c_outputs(
     return records[:, 0].astype(np.int64), records[:, 1:].view(np.int8)
 
 
-def test_scores_and_digits_identical_to_litert_on_all_test_images(
+def _assert_identical(c_outputs: tuple[np.ndarray, np.ndarray], reference: np.ndarray) -> None:
+    digits, scores = c_outputs
+    assert scores.shape == reference.shape == (10_000, 10)
+    assert reference.dtype == np.int8
+    differ = int(np.sum(np.any(scores != reference, axis=1)))
+    assert differ == 0, f"scores differ on {differ} of 10,000 images"
+    assert np.array_equal(digits, reference.argmax(axis=1))
+
+
+def test_scores_identical_to_litert_on_all_test_images(
     artifacts: Path,
     c_outputs: tuple[np.ndarray, np.ndarray],
     test_images: tuple[np.ndarray, np.ndarray],
@@ -72,17 +81,24 @@ def test_scores_and_digits_identical_to_litert_on_all_test_images(
 
     images, labels = test_images
     clf = Classifier.load(artifacts / "model_int8.tflite", backend="litert")
-    reference = clf.backend.run(clf.prepare(images))
-    digits, scores = c_outputs
-    assert scores.shape == reference.shape == (10_000, 10)
-    assert reference.dtype == np.int8
-    differ = int(np.sum(np.any(scores != reference, axis=1)))
-    assert differ == 0, f"scores differ on {differ} of 10,000 images"
-    assert np.array_equal(digits, reference.argmax(axis=1))
-    # The same model accuracy the manifest recorded for the .tflite.
+    _assert_identical(c_outputs, clf.backend.run(clf.prepare(images)))
+    # So the C model scores exactly the accuracy the manifest recorded for the .tflite.
     manifest = json.loads((artifacts / "manifest.json").read_text())
     recorded = manifest["artifacts"]["model_int8.tflite"]["test_accuracy"]
-    assert float(np.mean(digits == labels)) == pytest.approx(recorded, abs=1e-6)
+    assert float(np.mean(c_outputs[0] == labels)) == pytest.approx(recorded, abs=1e-6)
+
+
+def test_scores_identical_to_numpy_engine_on_all_test_images(
+    artifacts: Path,
+    c_outputs: tuple[np.ndarray, np.ndarray],
+    test_images: tuple[np.ndarray, np.ndarray],
+) -> None:
+    from edge_mnist.runtime.engine import Engine
+
+    images, _labels = test_images
+    engine = Engine.load(artifacts / "model_int8.tflite")
+    # The model's int8 input is pixel - 128.
+    _assert_identical(c_outputs, engine.run((images ^ np.uint8(0x80)).view(np.int8)))
 
 
 def test_header_states_api_quantization_and_provenance(artifacts: Path, generated: Path) -> None:

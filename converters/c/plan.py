@@ -1,15 +1,15 @@
 """What the generated C computes: the int8 model's layers as integer arrays and constants.
 
-A plan holds, per FULLY_CONNECTED layer, the int8 weights, the int32 bias with the input zero
-point folded in, the requantization multiplier as the binary32 number the reference
-interpreter uses, and the clamp range; and for the final SOFTMAX the 256-entry exp table. The
-C kernels reproduce the interpreter's binary32 roundings with integers, so every constant is
-fixed here, bit for bit, and the C never computes one at run time.
+A plan holds, per FULLY_CONNECTED layer, the int8 weights, the int32 bias, the input zero
+point, the requantization multiplier as the binary32 number the reference interpreter uses,
+and the clamp range; and for the final SOFTMAX the 256-entry exp table. The values come from
+the NumPy engine's prepared kernels (from_engine.py), which match ai-edge-litert bit for bit;
+the C kernels reproduce the same binary32 roundings with integers, so every constant is fixed
+here and the C never computes one at run time.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,6 @@ class Dense:
     zero_point: int  # output zero point
     lo: int  # clamp range of the fused activation, in output steps
     hi: int
-    activation: str
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -78,42 +77,14 @@ class Plan:
         return sum(a * b for a, b in (layer.shape for layer in self.layers))
 
 
-def activation_range(activation: str, scale: float, zero: int) -> tuple[int, int]:
-    """TFLite's clamp range for a fused activation on int8 output (round half away)."""
-
-    def quantize(value: float) -> int:
-        x = float(np.float32(value) / np.float32(scale))
-        return zero + math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
-
-    if activation == "NONE":
-        return -128, 127
-    if activation == "RELU":
-        return max(-128, quantize(0.0)), 127
-    if activation == "RELU6":
-        return max(-128, quantize(0.0)), min(127, quantize(6.0))
-    raise ModelLoadError(f"fused activation {activation} is not supported by the C export.", _FIX)
-
-
-def requant_multiplier(
-    input_scale: float, weight_scales: np.ndarray, output_scale: float
-) -> np.ndarray:
-    """input_scale * weight_scale / output_scale in binary32, in that order, as the
-    interpreter's fully connected kernel computes it."""
-    s_in = np.float32(input_scale)
-    s_out = np.float32(output_scale)
-    w = np.asarray(weight_scales, dtype=np.float32).reshape(-1)
-    mult = (s_in * w).astype(np.float32) / s_out
-    return np.asarray(mult, dtype=np.float32)
-
-
 def dense(
     weights: np.ndarray,
     bias: np.ndarray | None,
     input_zero: int,
     multiplier: np.ndarray,
     output_zero: int,
-    activation: str,
-    output_scale: float,
+    lo: int,
+    hi: int,
 ) -> Dense:
     """A layer from the file's tensors, checked to fit the C kernels."""
     w = np.asarray(weights)
@@ -134,16 +105,9 @@ def dense(
     mult = np.asarray(multiplier, dtype=np.float32).reshape(-1)
     if mult.size not in (1, n_out) or not np.all(np.isfinite(mult)) or not np.all(mult > 0):
         raise ModelLoadError("a layer's requantization multiplier is invalid.", _FIX)
-    lo, hi = activation_range(activation, output_scale, output_zero)
-    return Dense(w, b.astype(np.int32), int(input_zero), mult, int(output_zero), lo, hi, activation)
-
-
-def softmax_table(input_scale: float, beta: float) -> np.ndarray:
-    """exp(-input_scale * beta * k) for k = 0..255 as the interpreter tabulates it: the
-    argument in binary32 arithmetic, the exponential rounded to binary32."""
-    scale = np.float32(-np.float32(input_scale) * np.float32(beta))
-    args = scale * np.arange(256, dtype=np.float32)
-    return np.array([math.exp(float(a)) for a in args], dtype=np.float64).astype(np.float32)
+    if not -128 <= lo <= hi <= 127:
+        raise ModelLoadError(f"a layer's clamp range [{lo}, {hi}] does not fit int8.", _FIX)
+    return Dense(w, b.astype(np.int32), int(input_zero), mult, int(output_zero), lo, hi)
 
 
 def float_bits(values: np.ndarray) -> np.ndarray:

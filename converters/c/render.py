@@ -122,7 +122,7 @@ def _call(i: int, plan: Plan, src: str, dst: str) -> str:
     per_channel = int(layer.multiplier.size > 1)
     return (
         f"    {kernel}({src}, {dst}, k_w{i}, k_b{i}, {n_in}u, {n_out}u, k_m{i}, k_e{i}, "
-        f"{per_channel}, {layer.zero_point}, {layer.lo}, {layer.hi}); /* {layer.activation} */\n"
+        f"{per_channel}, {layer.zero_point}, {layer.lo}, {layer.hi});\n"
     )
 
 
