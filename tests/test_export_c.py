@@ -174,3 +174,44 @@ def test_accuracy_only_from_a_manifest_entry_for_this_file(artifacts: Path, tmp_
     head = (tmp_path / "out" / f"{STEM}.h").read_text()
     assert "from the manifest): not recorded" in head
     assert "EDGE_MNIST_TEST_ACCURACY" not in head
+
+
+@pytest.mark.slow
+def test_cli_export_format_c_writes_the_tflite_and_the_c(
+    artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("tensorflow")
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    shutil.copy(artifacts / "model.keras", tmp_path / "model.keras")
+    out = tmp_path / "out"
+    args = ["export", "--model", str(tmp_path / "model.keras"), "--out", str(out)]
+    args += ["--data-dir", str(mnist_dir), "--format", "c"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "model_int8.c",
+        "model_int8.h",
+        "model_int8.tflite",
+    ]
+    assert f"{out / 'model_int8.c'}" in result.stdout.replace("\n", "")
+    # The C is not a manifest artifact (the gate runs every artifact), but it names the model.
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert list(manifest["artifacts"]) == ["model_int8.tflite"]
+    sha = manifest["artifacts"]["model_int8.tflite"]["sha256"]
+    assert f'#define EDGE_MNIST_SHA256 "{sha}"' in (out / "model_int8.h").read_text()
+
+
+def test_cli_export_format_c_refuses_float(artifacts: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    args = ["export", "--model", str(artifacts / "model.keras"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, [*args, "--format", "c", "--quantize", "none"])
+    assert result.exit_code == 2
+    assert "--format c is generated from the int8 model" in result.stderr
+    assert not (tmp_path / "o").exists()
