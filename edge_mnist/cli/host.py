@@ -330,7 +330,7 @@ def pipeline(
     ] = 0.5,
     quiet: Quiet = False,
 ) -> None:
-    """Run the whole job: data, train, export all four files, accuracy gate (rebuilds --out)."""
+    """Run the whole job: data, train, export all four files and C, gate (rebuilds --out)."""
     from edge_mnist.pipeline import run_pipeline
 
     from .render import artifact_table, gate_table
