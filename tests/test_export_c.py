@@ -151,7 +151,9 @@ def test_cross_compiles_for_cortex_m_without_float_routines(generated: Path, cpu
         pytest.skip("arm-none-eabi-gcc is not installed (Debian: gcc-arm-none-eabi)")
     obj = generated / f"{cpu}.o"
     src = generated / f"{STEM}.c"
-    _run(gcc, f"-mcpu={cpu}", "-mthumb", "-Os", *STRICT[:4], "-c", src, "-o", obj)
+    # Freestanding: gcc's own <stdint.h>, so newlib need not be installed.
+    flags = [f"-mcpu={cpu}", "-mthumb", "-Os", "-ffreestanding", "-pedantic", *STRICT[:4]]
+    _run(gcc, *flags, "-c", src, "-o", obj)
     undefined = set(_run("arm-none-eabi-nm", "-u", obj).stdout.split()) - {"U"}
     # Only the compiler's 64-bit integer helpers (multiply, shifts, divide); no float routines.
     assert undefined, "expected at least the 64-bit division helper"

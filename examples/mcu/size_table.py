@@ -34,7 +34,9 @@ CORES = {
     # BNE 2: 16; requantizing calls the 64-bit multiply helper and shifts (no CLZ on M0+).
     "cortex-m0plus": {"cycles_per_mac": 16.0, "cycles_per_output": 400, "mhz": 133},
 }
-FLAGS = ["-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fstack-usage"]
+# Freestanding: gcc's own <stdint.h>, so newlib need not be installed.
+FLAGS = ["-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffreestanding"]
+FLAGS += ["-fstack-usage"]  # a .su file per object: each function's frame
 
 
 def _model(work: Path, arch: str) -> Path:
