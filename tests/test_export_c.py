@@ -161,7 +161,10 @@ def test_cross_compiles_for_cortex_m_without_float_routines(generated: Path, cpu
 
 
 def test_refuses_a_float_model(artifacts: Path, tmp_path: Path) -> None:
-    with pytest.raises(ModelLoadError, match="int8"):
+    with pytest.raises(
+        ModelLoadError,
+        match="not int8 FULLY_CONNECTED then SOFTMAX; the C export needs the int8 model",
+    ):
         export_c(artifacts / "model_float32.tflite", tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -217,3 +220,11 @@ def test_cli_export_format_c_refuses_float(artifacts: Path, tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "--format c is generated from the int8 model" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_refuses_a_truncated_model_and_writes_nothing(artifacts: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "model_int8.tflite"
+    broken.write_bytes((artifacts / "model_int8.tflite").read_bytes()[:5000])
+    with pytest.raises(ModelLoadError, match="corrupt or not a TFLite model"):
+        export_c(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
