@@ -1,16 +1,17 @@
-"""Flash, RAM and estimated cycles of the generated C on Cortex-M4 and Cortex-M0+.
+"""Flash, RAM, instructions and estimated cycles of the generated C on Cortex-M4 and M0+.
 
 For every architecture in the registry: train it briefly (``edge-mnist pipeline --epochs 1``)
 unless WORK/<arch>/model_int8.tflite exists, generate the C, cross-compile it with Debian's
 ``arm-none-eabi-gcc`` (``-mthumb -Os``) and print the sections that ``arm-none-eabi-size -A``
-reports, the worst-case stack from ``-fstack-usage`` and a cycle estimate.
+reports, the worst-case stack from ``-fstack-usage``, the instructions one inference executes
+(counted under QEMU when ``qemu-arm`` is installed, see icount.py) and a cycle estimate.
 
     python examples/mcu/size_table.py --work /tmp/c-sizes [--json sizes.json]
 
-The cycle figures are estimates, not measurements: multiply-accumulates times the cost of
-the compiled inner loop, taken from the instruction timings in ARM's technical reference
-manuals with zero-wait-state memory, plus the requantization of each output. Real boards
-add flash wait states (or XIP cache misses, e.g. the RP2040), which this does not model.
+The cycles are estimates, not measurements: the counted instructions times the cycles per
+instruction of the compiled inner loops, from the instruction timings in ARM's technical
+reference manuals with zero-wait-state memory. Real boards add flash wait states (or XIP
+cache misses, e.g. the RP2040), which this does not model.
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from icount import instructions_per_inference, qemu
+
 from edge_mnist.converters.c import STEM, export_c, load_plan
 from edge_mnist.models.registry import ARCHITECTURES
 
 CORES = {
-    # Inner loop at -Os (gcc 12), per multiply-accumulate: LDRSB + LDRSB (2 + 1 pipelined),
-    # CMP 1, SMLABB 1, taken BNE 2; the first layer reloads its loop bound from the stack (+2).
-    "cortex-m4": {"cycles_per_mac": 7.5, "cycles_per_output": 120, "mhz": 168},
-    # LDR/LDRSB x4 (2 each), MOV x2, ADDS x2, MULS (single-cycle multiplier), CMP 1, taken
-    # BNE 2: 16; requantizing calls the 64-bit multiply helper and shifts (no CLZ on M0+).
-    "cortex-m0plus": {"cycles_per_mac": 16.0, "cycles_per_output": 400, "mhz": 133},
+    # Inner loops at -Os (gcc 12.2): first layer LDRSB, LDRB (2 + 1 pipelined), SMLABB 1, LDR
+    # of the loop bound 2, CMP 1, taken BNE 2: 9 cycles for 7 instructions; the other layers
+    # LDRSB, LDRSB (2 + 1), CMP, SMLABB, BNE (2): 7 for 5.
+    "cortex-m4": {"cpi": 1.3, "mhz": 168},
+    # First layer LDR, LDRB, LDRSB (2 each), ADDS, MULS (single-cycle multiplier), ADDS, CMP,
+    # taken BNE (2): 12 cycles for 8 instructions; the others 16 for 11.
+    "cortex-m0plus": {"cpi": 1.5, "mhz": 133},
 }
 # Freestanding: gcc's own <stdint.h>, so newlib need not be installed.
 FLAGS = ["-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffreestanding"]
@@ -71,7 +75,6 @@ def measure(model: Path, build: Path) -> list[dict[str, object]]:
     """One row per core for one .tflite."""
     export_c(model, build)
     plan = load_plan(model)
-    outputs = sum(plan.sizes[1:])
     rows = []
     for cpu, cost in CORES.items():
         obj = build / f"{cpu}.o"
@@ -79,9 +82,8 @@ def measure(model: Path, build: Path) -> list[dict[str, object]]:
         cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", *FLAGS, "-c", str(src), "-o", str(obj)]
         subprocess.run(cmd, check=True, cwd=build)
         sec = _sections(obj)
-        cycles = plan.macs * float(cost["cycles_per_mac"]) + outputs * float(
-            cost["cycles_per_output"]
-        )
+        instructions = instructions_per_inference(build, cpu)
+        cycles = None if instructions is None else instructions * float(cost["cpi"])
         rows.append(
             {
                 "core": cpu,
@@ -90,12 +92,19 @@ def measure(model: Path, build: Path) -> list[dict[str, object]]:
                 "ram": sec["data"] + sec["bss"],
                 "stack_max": _stack(obj.with_suffix(".su")),
                 "macs": plan.macs,
-                "est_cycles": round(cycles),
-                "est_ms": round(cycles / (float(cost["mhz"]) * 1e3), 1),
+                "instructions": instructions,
+                "est_cycles": None if cycles is None else round(cycles),
+                "est_ms": None if cycles is None else round(cycles / (cost["mhz"] * 1e3), 1),
                 "at_mhz": cost["mhz"],
             }
         )
     return rows
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def main() -> int:
@@ -112,10 +121,12 @@ def main() -> int:
         for row in measure(_model(args.work, arch), args.work / arch / "c"):
             table.append({"arch": arch, **row})
     head = ["arch", "core", "text", "rodata", "data", "bss", "flash", "ram", "stack_max"]
-    head += ["macs", "est_cycles", "est_ms"]
+    head += ["macs", "instructions", "est_cycles", "est_ms"]
+    if qemu() is None:
+        print("qemu-arm not found: no instruction counts (Debian: qemu-user)", file=sys.stderr)
     print(" | ".join(head))
     for row in table:
-        print(" | ".join(f"{row[h]:,}" if isinstance(row[h], int) else str(row[h]) for h in head))
+        print(" | ".join(_cell(row[h]) for h in head))
     if args.json:
         args.json.write_text(json.dumps(table, indent=2) + "\n")
     return 0
