@@ -231,7 +231,13 @@ Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras mo
 def export_cmd(
     model: Model = Path("artifacts/model.keras"),
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="tflite, onnx, or all (all four files).")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="tflite, onnx, c (C99 source from the int8 .tflite, for microcontrollers), "
+            "or all (all four files and the C).",
+        ),
     ] = "tflite",
     quantize: Annotated[str, typer.Option(help="int8 (full-integer) or none (float32).")] = "int8",
     out: Out = Path("artifacts"),
@@ -243,11 +249,12 @@ def export_cmd(
 ) -> None:
     """Convert the Keras model, validate each file against it, and update manifest.json."""
     from edge_mnist.data import load_mnist
-    from edge_mnist.export import export, plan
+    from edge_mnist.export import c_files, export, plan
 
     from .render import artifact_table
 
     names = [t.filename for t in plan(fmt, quantize)]
+    sources = [p.name for p in c_files(fmt, out)]
     mnist = load_mnist(data_dir, progress=_download_progress())
     manifest = export(
         model,
@@ -263,7 +270,7 @@ def export_cmd(
         return
     console.print(artifact_table(manifest, names))
     console.print(
-        f"Wrote {', '.join(str(out / n) for n in names)} and {out / 'manifest.json'}.",
+        f"Wrote {', '.join(str(out / n) for n in [*names, *sources])} and {out / 'manifest.json'}.",
         highlight=False,
     )
 
@@ -323,7 +330,7 @@ def pipeline(
     ] = 0.5,
     quiet: Quiet = False,
 ) -> None:
-    """Run the whole job: data, train, export all four files, accuracy gate (rebuilds --out)."""
+    """Run the whole job: data, train, export all four files and C, gate (rebuilds --out)."""
     from edge_mnist.pipeline import run_pipeline
 
     from .render import artifact_table, gate_table
