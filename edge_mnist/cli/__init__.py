@@ -1,7 +1,8 @@
 """The edge-mnist command line: one Typer app, one module per group of commands.
 
 - ``app.py``: the app, exit codes and error messages, ``--version``, the consoles;
-- ``host.py``: data, train, compare, export, check (the accuracy gate), pipeline;
+- ``host.py``: data, train, compare, export, check (the accuracy gate), pipeline, with the
+  training options they share in ``training.py``;
 - ``device.py``: predict, info;  ``bench.py``: the bench group;  ``render.py``: the tables.
 
 To add a command, write ``edge_mnist/cli/<feature>.py`` that does ``from .app import app`` and
