@@ -77,14 +77,14 @@ def _baseline(path: Path) -> dict[str, float]:
         ) from None
 
 
-def check_limits(max_drop: float, tolerance: float = 0.0) -> None:
+def validate_limits(max_drop: float, tolerance: float = 0.0) -> None:
     """Reject gate limits that would make it meaningless (negative, NaN, infinite)."""
     for option, value in (("--max-drop", max_drop), ("--tolerance", tolerance)):
         if not (math.isfinite(value) and value >= 0):
             raise UsageError(f"{option} must be a finite number >= 0, got {value}.")
 
 
-def run_check(
+def run_gate(
     artifacts: Path,
     max_drop: float = 0.5,
     baseline: Path | None = None,
@@ -99,7 +99,7 @@ def run_check(
             f"{artifacts / MANIFEST_FILE} not found.",
             "run 'edge-mnist export' first, or pass --artifacts.",
         )
-    check_limits(max_drop, tolerance)
+    validate_limits(max_drop, tolerance)
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(
@@ -180,4 +180,4 @@ def write_junit(report: GateReport, path: Path) -> None:
     write_bytes(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
-__all__ = ["ArtifactResult", "GateReport", "run_check", "write_junit", "write_report"]
+__all__ = ["ArtifactResult", "GateReport", "run_gate", "write_junit", "write_report"]

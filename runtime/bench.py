@@ -123,7 +123,7 @@ class BenchConfig:
     seconds: float | None = None
     accuracy: int | None = None
 
-    def check(self) -> None:
+    def validate(self) -> None:
         """Raise BenchError for values the benchmark cannot use."""
         if not self.batches:
             raise BenchError("no batch sizes given.", "pass e.g. --batch 1,8,64.")
@@ -586,7 +586,7 @@ def run_bench(
     any external models (timed last). ``data`` defaults to ``load_test_images()``: MNIST from
     $EDGE_MNIST_DATA when set, else random uint8 images."""
     config = config or BenchConfig()
-    config.check()
+    config.validate()
     say: ProgressFn = progress or (lambda _msg: None)
     if not models and not external:
         raise BenchError("no models to benchmark.", "pass one or more .tflite or .onnx files.")
@@ -638,8 +638,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args[:1] == ["compare"]:
-            parser = argparse.ArgumentParser(prog="python -m runtime.bench compare")
+        if args[:1] in (["diff"], ["compare"]):
+            parser = argparse.ArgumentParser(prog="python -m runtime.bench diff")
             parser.add_argument("old", type=Path)
             parser.add_argument("new", type=Path)
             parser.add_argument("--max-regression", default="10%")
@@ -650,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in comparison.changes:
                 change = "-" if c.change_pct is None else f"{c.change_pct:+.1f}%"
                 print(f"{c.model} ({c.backend}) batch {c.batch} {c.mode}: {change} {c.status}")
-            comparison.check()
+            comparison.raise_on_regression()
             return 0
         parser = argparse.ArgumentParser(
             prog="python -m runtime.bench",
@@ -679,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ns.seconds,
             ns.accuracy,
         )
-        config.check()
+        config.validate()
         if ns.plot is not None:
             check_plot_available()
         data = load_test_images(ns.images, ns.labels, ns.data_dir, need_labels=bool(ns.accuracy))

@@ -110,7 +110,7 @@ class Comparison:
     def regressions(self) -> list[Change]:
         return [c for c in self.changes if c.status == "regressed"]
 
-    def check(self) -> None:
+    def raise_on_regression(self) -> None:
         """Raise BenchRegressionError if any p50 latency regressed beyond the threshold."""
         bad = self.regressions
         if bad:

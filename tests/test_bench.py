@@ -143,7 +143,7 @@ def test_parse_batches_and_percent() -> None:
 
 
 def test_config_rejects_bad_values() -> None:
-    BenchConfig().check()
+    BenchConfig().validate()
     for config in (
         BenchConfig(runs=5, seconds=1.0),
         BenchConfig(runs=0),
@@ -154,7 +154,7 @@ def test_config_rejects_bad_values() -> None:
         BenchConfig(batches=()),
     ):
         with pytest.raises(BenchError):
-            config.check()
+            config.validate()
 
 
 # --- timing loops on real interpreters ---------------------------------------------------------
@@ -357,24 +357,26 @@ def _slowed(
     return out
 
 
-def test_compare_identical_passes(report_file: Path) -> None:
-    result = _bench("compare", str(report_file), str(report_file))
+def test_diff_identical_passes(report_file: Path) -> None:
+    result = _bench("diff", str(report_file), str(report_file))
     assert result.exit_code == 0, result.output
     assert "No regression" in result.output
 
 
-def test_compare_2x_regression_fails(
+def test_diff_2x_regression_fails(
     report: dict[str, Any], report_file: Path, tmp_path: Path
 ) -> None:
     slow = tmp_path / "slow.json"
     slow.write_text(json.dumps(_slowed(report, 2.0, "model_int8.onnx", 1, RUNTIME)))
-    result = _bench("compare", str(report_file), str(slow), "--max-regression", "10%")
+    result = _bench("diff", str(report_file), str(slow), "--max-regression", "10%")
     assert result.exit_code == 1, result.output
     assert "regressed" in result.output and "model_int8.onnx" in result.output
     # A threshold above the change lets it through; "150" means 150%.
-    assert _bench("compare", str(report_file), str(slow), "--max-regression", "150").exit_code == 0
+    assert _bench("diff", str(report_file), str(slow), "--max-regression", "150").exit_code == 0
     # Faster is never a failure.
-    assert _bench("compare", str(slow), str(report_file)).exit_code == 0
+    assert _bench("diff", str(slow), str(report_file)).exit_code == 0
+    # The former name still works, hidden from the help.
+    assert _bench("compare", str(report_file), str(slow)).exit_code == 1
 
 
 def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) -> None:
@@ -391,12 +393,12 @@ def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) 
 
 
 def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
-    missing = _bench("compare", str(report_file), str(tmp_path / "nope.json"))
+    missing = _bench("diff", str(report_file), str(tmp_path / "nope.json"))
     assert missing.exit_code == 2 and "no such report" in missing.output
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"schema_version": 99}))
-    assert _bench("compare", str(report_file), str(other)).exit_code == 2
-    bad = _bench("compare", str(report_file), str(report_file), "--max-regression", "ten")
+    assert _bench("diff", str(report_file), str(other)).exit_code == 2
+    bad = _bench("diff", str(report_file), str(report_file), "--max-regression", "ten")
     assert bad.exit_code == 2 and "bad percentage" in bad.output
 
 
@@ -407,7 +409,7 @@ def test_compare_with_nothing_in_common_exits_2(report: dict[str, Any], tmp_path
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(report))
     new.write_text(json.dumps(renamed))
-    result = _bench("compare", str(old), str(new))
+    result = _bench("diff", str(old), str(new))
     assert result.exit_code == 2
     assert "no series in common" in result.output
 
@@ -419,7 +421,7 @@ def test_help_explains_both_forms() -> None:
     result = _bench("--help")
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "bench MODEL..." in text and "bench compare OLD.json NEW.json" in text
+    assert "bench MODEL..." in text and "bench diff OLD.json NEW.json" in text
 
 
 def test_missing_model_exits_2(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Tests for the accuracy gate: edge_mnist.gate.run_check and the 'check' command.
+"""Tests for the accuracy gate: edge_mnist.gate.run_gate and the 'check' command.
 
 Real MNIST, real models and real interpreters. The session ``artifacts`` folder is read-only:
 every test that changes a file works on a copy.
@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from edge_mnist.cli import app
 from edge_mnist.errors import UsageError
-from edge_mnist.gate import run_check
+from edge_mnist.gate import run_gate
 from edge_mnist.manifest import MANIFEST_FILE
 
 ARTIFACTS = ("model_int8.tflite", "model_float32.tflite", "model_int8.onnx", "model_float32.onnx")
@@ -144,9 +144,9 @@ def test_check_junit_has_one_passing_testcase_per_artifact(good: Run) -> None:
         assert float(props["accuracy"]) == pytest.approx(good.entry(case.get("name"))["accuracy"])
 
 
-def test_run_check_library_call(artifacts: Path, mnist_dir: Path) -> None:
+def test_run_gate_library_call(artifacts: Path, mnist_dir: Path) -> None:
     pytest.importorskip("tensorflow")
-    report = run_check(artifacts, max_drop=MAX_DROP, data_dir=mnist_dir)
+    report = run_gate(artifacts, max_drop=MAX_DROP, data_dir=mnist_dir)
     assert report.passed and report.failures() == []
     assert [a.name for a in report.artifacts] == list(ARTIFACTS)
     assert all(
@@ -402,12 +402,12 @@ def test_check_usage_errors_exit_2(
     assert not run.json_path.exists() and not run.junit_path.exists()
 
 
-def test_run_check_raises_usage_errors(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
+def test_run_gate_raises_usage_errors(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not found") as info:
-        run_check(tmp_path, data_dir=mnist_dir)
+        run_gate(tmp_path, data_dir=mnist_dir)
     assert info.value.exit_code == 2
     with pytest.raises(UsageError, match="--max-drop must be a finite number >= 0"):
-        run_check(artifacts, max_drop=-1, data_dir=mnist_dir)
+        run_gate(artifacts, max_drop=-1, data_dir=mnist_dir)
 
 
 def test_check_rejects_a_nan_max_drop(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:

@@ -212,19 +212,19 @@ def test_force_overwrites_the_existing_model(pair, trained) -> None:  # type: ig
 )
 def test_invalid_config_is_a_usage_error(change: dict[str, Any], option: str) -> None:
     with pytest.raises(UsageError) as info:
-        TrainConfig(**change).check()
+        TrainConfig(**change).validate()
     assert option in info.value.problem
     assert info.value.exit_code == 2
 
 
 def test_valid_edge_values_pass_the_check() -> None:
-    TrainConfig().check()
-    TrainConfig(epochs=1, patience=0, batch_size=1, dropout=0.0, learning_rate=1e-9).check()
+    TrainConfig().validate()
+    TrainConfig(epochs=1, patience=0, batch_size=1, dropout=0.0, learning_rate=1e-9).validate()
 
 
 def test_unknown_arch_in_config_is_rejected() -> None:
     with pytest.raises(UnknownArchitectureError, match="mlp-300x2"):
-        TrainConfig(arch="cnn").check()
+        TrainConfig(arch="cnn").validate()
 
 
 def test_fit_and_train_reject_bad_config_before_training(mnist, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

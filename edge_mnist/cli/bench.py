@@ -1,43 +1,27 @@
-"""The 'edge-mnist bench' commands: time models on this device, and compare two bench reports."""
+"""The 'edge-mnist bench' commands: time models on this device, and diff two bench reports.
+
+Device side: the runtime's benchmark is imported when a command runs; only --keras reaches for
+TensorFlow and the host's Keras loader, and only when it is given.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
-from edge_mnist.runtime.bench import (
-    DEFAULT_WARMUP,
-    BenchConfig,
-    ExternalModel,
-    ExternalRunner,
-    load_test_images,
-    parse_batches,
-    parse_percent,
-    run_bench,
-)
-from edge_mnist.runtime.bench_report import (
-    BenchReport,
-    Comparison,
-    check_plot_available,
-    compare_reports,
-    plot_latencies,
-    read_report,
-    write_report,
-)
-from edge_mnist.runtime.errors import BenchError
+from .app import app, console, err
+from .options import BACKEND_HELP
 
-console = Console()
-err = Console(stderr=True)
-# The issue's goal: our runtime's p50 within this factor of the raw interpreter loop.
-TARGET = 1.3
+if TYPE_CHECKING:
+    import numpy as np
+
+    from edge_mnist.runtime.bench import ExternalModel
+
+DEFAULT_WARMUP = 20
 
 HELP = (
     "Time models on this device: our runtime against the raw interpreter loop.\n\n"
@@ -46,7 +30,7 @@ HELP = (
     "model × backend × batch size, the load time, first inference, latency percentiles, "
     "throughput, file size, memory and our runtime's overhead over the bare interpreter; "
     "see 'bench run --help'.\n\n"
-    "[bold]edge-mnist bench compare OLD.json NEW.json \\[--max-regression 10%][/]: a table of "
+    "[bold]edge-mnist bench diff OLD.json NEW.json \\[--max-regression 10%][/]: a table of "
     "p50 changes between two 'bench --json' reports; exits 1 when any p50 regressed beyond "
     "the threshold."
 )
@@ -73,6 +57,11 @@ bench_app = typer.Typer(
 
 def _keras_model(path: Path) -> ExternalModel:
     """The float Keras model, timed through model.predict and model(x, training=False)."""
+    import numpy as np
+
+    from edge_mnist.runtime.bench import ExternalModel, ExternalRunner
+    from edge_mnist.runtime.errors import BenchError
+
     if importlib.util.find_spec("tensorflow") is None:
         raise BenchError(
             "--keras needs TensorFlow, which is not installed here.",
@@ -110,124 +99,6 @@ def _keras_model(path: Path) -> ExternalModel:
     return ExternalModel(path=path, format="keras", backend="tensorflow", setup=setup, load=load)
 
 
-def _us(value: float) -> str:
-    return f"{value:,.0f}" if value >= 1000 else f"{value:.1f}"
-
-
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
-
-
-def _env_line(env: dict[str, Any]) -> str:
-    parts = [env["cpu_model"], env["machine"], f"{env['cores']} cores"]
-    if env.get("board"):
-        parts.insert(0, env["board"])
-    if env.get("governor"):
-        parts.append(f"governor {env['governor']}")
-    if env.get("temperature_c") is not None:
-        parts.append(f"{env['temperature_c']:.0f}→{env.get('temperature_end_c') or 0:.0f} °C")
-    if env.get("throttled"):
-        parts.append(f"throttled {env['throttled']}")
-    versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
-    threads = env["threads"]["requested"]
-    parts.append(f"Python {env['python']}, {versions}, threads {threads or 'default'}")
-    return "; ".join(str(p) for p in parts)
-
-
-def _model_line(m: dict[str, Any]) -> str:
-    load = f"load {m['load_ms']:.1f} ms"
-    if m["setup_ms"] >= 1:
-        load += f" (+{m['setup_ms']:,.0f} ms import)"
-    parts = [
-        f"{m['backend']} {m['backend_version']}",
-        _bytes(m["size_bytes"]),
-        load,
-        f"first call {_us(m['first_inference_us'])} µs (batch {m['first_inference_batch']})",
-        f"RSS +{_bytes(m['rss_increase_bytes'])} on load, peak {_bytes(m['peak_rss_bytes'])}",
-    ]
-    acc = m["accuracy"]
-    if acc is not None:
-        parts.append(f"accuracy {acc['accuracy']:.2%} on {acc['images']:,} images")
-    return ", ".join(parts)
-
-
-def _model_table(m: dict[str, Any]) -> Table:
-    """One model's latencies per call in µs, one row per batch size and mode."""
-    table = Table(
-        title=f"[bold]{m['name']}[/]: {_model_line(m)}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    with_raw = any(r["overhead_vs_raw"] is not None for r in m["results"])
-    columns = ["batch", "mode", "p50", "p90", "p99", "max", "µs/img", "img/s"]
-    for col in [*columns, "vs raw"] if with_raw else columns:
-        table.add_column(col, justify="left" if col == "mode" else "right", no_wrap=True)
-    for r in m["results"]:
-        s = r["latency_us"]
-        ratio = r["overhead_vs_raw"]
-        cells = [
-            str(r["batch"]),
-            r["mode"],
-            _us(s["p50"]),
-            _us(s["p90"]),
-            _us(s["p99"]),
-            _us(s["max"]),
-            f"{r['per_image_us']:.2f}" if r["per_image_us"] < 100 else _us(r["per_image_us"]),
-            f"{r['throughput_ips']:,.0f}" if r["throughput_ips"] else "-",
-        ]
-        if with_raw:
-            color = "green" if ratio is not None and ratio <= TARGET else "yellow"
-            cells.append("" if ratio is None else f"[{color}]{ratio:.2f}×[/]")
-        table.add_row(*cells)
-    return table
-
-
-def _print_report(report: BenchReport) -> None:
-    data = report.data
-    settings = data["settings"]
-    how = f"{settings['runs']} calls" if settings["runs"] else f"~{settings['seconds']:g} s"
-    source = "MNIST test" if data["input"]["source"] != "random" else "random"
-    console.print(_env_line(data["environment"]), highlight=False)
-    console.print(
-        f"Latency per call in µs: {how} per series after {settings['warmup']} warm-up calls, "
-        f"{source} uint8 images. µs/img: p50 / batch; img/s: batch / mean; vs raw: runtime "
-        "p50 / raw interpreter p50.",
-        highlight=False,
-    )
-    for m in data["models"]:
-        console.print(_model_table(m))
-
-
-def _compare_tables(comparison: Comparison) -> list[Table]:
-    """One table per model and backend: p50 in both reports, the change and the verdict."""
-    style = {"regressed": "[red]regressed[/]", "improved": "[green]improved[/]", "same": "same"}
-    tables: dict[tuple[str, str], Table] = {}
-    for c in comparison.changes:
-        table = tables.get((c.model, c.backend))
-        if table is None:
-            table = Table(
-                title=f"[bold]{c.model}[/] ({c.backend})",
-                title_justify="left",
-                box=box.SIMPLE_HEAD,
-                pad_edge=False,
-            )
-            for col in ("batch", "mode", "old p50 µs", "new p50 µs", "change", "verdict"):
-                table.add_column(col, justify="left" if col in ("mode", "verdict") else "right")
-            tables[(c.model, c.backend)] = table
-        table.add_row(
-            str(c.batch),
-            c.mode,
-            "-" if c.old_p50_us is None else _us(c.old_p50_us),
-            "-" if c.new_p50_us is None else _us(c.new_p50_us),
-            "-" if c.change_pct is None else f"{c.change_pct:+.1f}%",
-            style.get(c.status, f"[dim]{c.status}[/]"),
-        )
-    return list(tables.values())
-
-
 @bench_app.command("run")
 def run(
     models: Annotated[
@@ -238,8 +109,7 @@ def run(
         typer.Option(
             "--backend",
             "-b",
-            help="Interpreter: litert, tflite-runtime, tensorflow or onnxruntime; repeat to time "
-            "several on each model. Default: the runtime's choice per model.",
+            help=f"{BACKEND_HELP} Repeat to time several on each model.",
             show_default=False,
         ),
     ] = None,
@@ -307,6 +177,9 @@ def run(
     ] = False,
 ) -> None:
     """Time each model × backend × batch: runtime vs raw interpreter, load, memory, accuracy."""
+    from edge_mnist.runtime.bench import BenchConfig, load_test_images, parse_batches, run_bench
+    from edge_mnist.runtime.bench_report import check_plot_available, plot_latencies, write_report
+
     config = BenchConfig(
         batches=parse_batches(batch),
         backends=tuple(backend or ()),
@@ -316,7 +189,7 @@ def run(
         seconds=seconds,
         accuracy=accuracy,
     )
-    config.check()
+    config.validate()
     if plot is not None:
         check_plot_available()
     external = [_keras_model(keras)] if keras is not None else []
@@ -328,7 +201,7 @@ def run(
         external,
         progress=None if quiet else lambda msg: err.print(msg, highlight=False),
     )
-    _print_report(report)
+    _print_report(report.data)
     if json_file is not None:
         write_report(report, json_file)
         console.print(f"Wrote {json_file}.", highlight=False)
@@ -337,17 +210,40 @@ def run(
         console.print(f"Wrote {plot}.", highlight=False)
 
 
-@bench_app.command("compare")
-def compare(
-    old: Annotated[
-        Path, typer.Argument(help="The earlier 'bench --json' report.", show_default=False)
-    ],
-    new: Annotated[Path, typer.Argument(help="The later report.", show_default=False)],
-    max_regression: Annotated[
-        str, typer.Option("--max-regression", help="Allowed p50 slow-down, e.g. 10% or 10.")
-    ] = "10%",
-) -> None:
-    """Compare two bench reports; exit 1 when a matching p50 latency regressed too much."""
+def _print_report(data: dict[str, Any]) -> None:
+    from .render import bench_model_table, environment_line
+
+    settings = data["settings"]
+    how = f"{settings['runs']} calls" if settings["runs"] else f"~{settings['seconds']:g} s"
+    source = "MNIST test" if data["input"]["source"] != "random" else "random"
+    console.print(environment_line(data["environment"]), highlight=False)
+    console.print(
+        f"Latency per call in µs: {how} per series after {settings['warmup']} warm-up calls, "
+        f"{source} uint8 images. µs/img: p50 / batch; img/s: batch / mean; vs raw: runtime "
+        "p50 / raw interpreter p50.",
+        highlight=False,
+    )
+    for m in data["models"]:
+        console.print(bench_model_table(m))
+
+
+OldReport = Annotated[
+    Path, typer.Argument(help="The earlier 'bench --json' report.", show_default=False)
+]
+NewReport = Annotated[Path, typer.Argument(help="The later report.", show_default=False)]
+MaxRegression = Annotated[
+    str, typer.Option("--max-regression", help="Allowed p50 slow-down, e.g. 10% or 10.")
+]
+
+
+@bench_app.command("diff")
+def diff(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
+    """Diff two bench reports; exit 1 when a matching p50 latency regressed too much."""
+    from edge_mnist.runtime.bench import parse_percent
+    from edge_mnist.runtime.bench_report import compare_reports, read_report
+
+    from .render import bench_diff_tables
+
     threshold = parse_percent(max_regression)
     comparison = compare_reports(read_report(old), read_report(new), threshold)
     console.print(
@@ -355,15 +251,24 @@ def compare(
         f"{threshold:g}%.",
         highlight=False,
     )
-    for table in _compare_tables(comparison):
+    for table in bench_diff_tables(comparison):
         console.print(table)
     for note in comparison.notes:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
     matched = [c for c in comparison.changes if c.change_pct is not None]
     if not matched:
         err.print("note: the two reports have no series in common.", highlight=False)
-    comparison.check()
+    comparison.raise_on_regression()
     console.print(
         f"[green]No regression[/]: {len(matched)} matching series within {threshold:g}%.",
         highlight=False,
     )
+
+
+@bench_app.command("compare", hidden=True, deprecated=True)
+def compare(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
+    """The former name of 'bench diff'."""
+    diff(old, new, max_regression)
+
+
+app.add_typer(bench_app, name="bench")
