@@ -43,7 +43,7 @@ def keras_steps(model_path: Path) -> list[tuple[str, Callable[[np.ndarray], np.n
             def softmax(x: np.ndarray) -> np.ndarray:
                 return np.asarray(keras.ops.softmax(keras.ops.convert_to_tensor(x), axis=-1))
 
-            steps += [(f"{layer.name} logits", logits), (layer.name, softmax)]
+            steps += [("logits", logits), (layer.name, softmax)]
         else:
 
             def dense(x: np.ndarray, layer: Any = layer) -> np.ndarray:

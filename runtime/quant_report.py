@@ -15,6 +15,7 @@ points at the layer whose quantization is at fault rather than at the last one i
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -304,7 +305,7 @@ def format_table(doc: dict[str, Any]) -> str:
     for r in doc["layers"]:
         mark = " *" if r["index"] == doc["worst_index"] else ""
         lines.append(
-            f"{r['index']:>2} {short_name(r['name']):<22} {r['op']:<15} {r['snr_db']:>7.1f} "
+            f"{r['index']:>2} {short_name(r['name'], r['op']):<22} {r['op']:<15} {r['snr_db']:>7.1f} "
             f"{r['layer_snr_db']:>7.1f} {r['cosine']:>8.5f} {r['max_abs_error']:>9.4f} "
             f"{r['mean_abs_error']:>9.5f} {r['saturated']:>6.2%} {r['range_used']:>6.1%} "
             f"{r['scale']:>10.6f} {r['zero_point']:>5}{mark}"
@@ -313,7 +314,12 @@ def format_table(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def short_name(name: str, width: int = 22) -> str:
-    """Converter tensor names run long ('sequential_1/hidden1/MatMul;…'): keep the first part."""
-    first = name.split(";")[0]
-    return first if len(first) <= width else "…" + first[-(width - 1) :]
+def short_name(name: str, op: str = "") -> str:
+    """A readable layer name. Converter tensor names run long ('model_1/hidden1_1/MatMul;…'):
+    keep the layer's own part; a name without one (the softmax's) becomes the operator."""
+    parts = name.split(";")[0].split("/")
+    if len(parts) >= 2:
+        return re.sub(r"_\d+$", "", parts[1])
+    if op and (":" in name or len(name) > 24):
+        return op.lower()
+    return name

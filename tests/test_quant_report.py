@@ -139,7 +139,7 @@ def test_report_against_keras_names_the_keras_layers(artifacts: Path, mnist_dir:
     assert report["reference"].endswith("model.keras")
     _check_plausible(report)
     names = [r["name"] for r in report["layers"]]
-    assert names == ["hidden1", "hidden2", "probabilities logits", "probabilities"]
+    assert names == ["hidden1", "hidden2", "logits", "probabilities"]
 
 
 def _first_layer_scale(path: Path) -> float:
