@@ -3,6 +3,7 @@ architectures through train, export, gate and bench, checked against its JSON Sc
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from importlib import resources
 from pathlib import Path
@@ -41,16 +42,28 @@ def test_equal_points_are_both_on_the_front() -> None:
 
 
 @pytest.fixture(scope="module")
-def edge_rows(tmp_path_factory: pytest.TempPathFactory, mnist) -> tuple[dict[str, Any], Path]:  # type: ignore[no-untyped-def]
+def edge_rows(
+    tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path
+) -> tuple[dict[str, Any], Path]:
+    """'compare --export --bench --plot' on two small architectures, one epoch each."""
     pytest.importorskip("tensorflow")
-    from edge_mnist.compare import EdgeOptions, compare_architectures, compare_document
-    from edge_mnist.train import TrainConfig
+    from typer.testing import CliRunner
 
-    out = tmp_path_factory.mktemp("compare")
-    configs = [TrainConfig(arch=a, epochs=1, seed=3) for a in ("mlp-32", "mlp-64x2")]
-    edge = EdgeOptions(out=out, export=True, bench=True, bench_runs=20)
-    rows = compare_architectures(configs, mnist, edge=edge)
-    return compare_document(rows, configs[0], edge), out
+    from edge_mnist.cli import app
+
+    tmp = tmp_path_factory.mktemp("compare")
+    out, report, plot = tmp / "models", tmp / "compare.json", tmp / "pareto.png"
+    args = ["compare", "--arch", "mlp-32", "--arch", "mlp-64x2", "--epochs", "1", "--seed", "3"]
+    args += ["--export", "--bench", "--runs", "20", "--out", str(out), "--quiet"]
+    args += ["--data-dir", str(mnist_dir), "--json", str(report)]
+    if importlib.util.find_spec("matplotlib") is not None:
+        args += ["--plot", str(plot)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Edge Pareto table" in result.stdout and "◆" in result.stdout
+    if "--plot" in args:
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return json.loads(report.read_text()), out
 
 
 def test_edge_rows_match_the_schema_and_the_files(edge_rows: tuple[dict[str, Any], Path]) -> None:

@@ -220,3 +220,41 @@ def test_missing_reference_says_how_to_get_one(artifacts: Path, tmp_path: Path) 
     with pytest.raises(EdgeMnistError, match="no float reference found") as info:
         run_quant_report(model, limit=10)
     assert info.value.fix and "--reference" in info.value.fix
+
+
+# --- The command ------------------------------------------------------------------------------
+
+
+@pytest.mark.device
+def test_cli_prints_the_table_and_writes_valid_json(
+    artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    out = tmp_path / "report.json"
+    args = ["quant-report", str(artifacts / "model_int8.tflite"), "--limit", "200"]
+    args += ["--reference", str(artifacts / "model_float32.tflite"), "--json", str(out)]
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(mnist_dir)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    _valid(report)
+    assert report["images"] == 200 and len(report["layers"]) == LAYERS
+    assert f"Worst layer: {report['worst_index']} " in result.stdout
+    assert "softmax" in result.stdout  # the SOFTMAX tensor's long name is shortened
+
+
+@pytest.mark.device
+def test_cli_refuses_onnx_with_exit_2(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app, ["quant-report", str(artifacts / "model_int8.onnx"), "--json", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "tflite files only" in result.output and "Traceback" not in result.output
+    assert not out.exists()
