@@ -76,9 +76,11 @@ def quant_report(
         raise EdgeMnistError(f"{json_file} is a folder; give a file name for the report.")
     doc = run_quant_report(model, reference, limit, data_dir)
     console.print(layer_table(doc))
+    from edge_mnist.runtime.quant_report import short_name
+
     worst = doc["layers"][doc["worst_index"]]
     console.print(
-        f"Worst layer: {doc['worst_index']} {doc['worst_layer']} (own SNR "
+        f"Worst layer: {doc['worst_index']} {short_name(worst['name'], worst['op'])} (own SNR "
         f"{worst['layer_snr_db']:.1f} dB, {worst['saturated']:.2%} clipped).",
         highlight=False,
     )
