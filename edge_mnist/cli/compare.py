@@ -36,7 +36,7 @@ def pareto_table(rows: list[dict[str, Any]], basis: str) -> Table:
         table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
     for r in rows:
         bench = {b["backend"]: b for b in r.get("bench") or []}
-        rss = [b["peak_rss_bytes"] for b in bench.values() if b["peak_rss_bytes"]]
+        rss = [b["rss_at_load_bytes"] for b in bench.values() if b["rss_at_load_bytes"]]
         cells = [
             f"{r['arch']}{' ◆' if r.get('pareto') else ''}{' *' if r['best'] else ''}",
             f"{r['parameters']:,}",
