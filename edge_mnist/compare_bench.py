@@ -44,7 +44,7 @@ def best_tflite_backend() -> str:
     """The backend the runtime picks for a .tflite file on this machine."""
     from edge_mnist.runtime.backends import TFLITE, pick_backend
 
-    return pick_backend(TFLITE, None)
+    return pick_backend(TFLITE, None).name
 
 
 def available_backends() -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from edge_mnist.data import Mnist
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import atomic_path, ensure_dir, write_json
+from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries, write_json
 from edge_mnist.models import DEFAULT_ARCH, build_model, get_architecture
 from edge_mnist.tf import import_tf, quiet_native_stderr, versions
 
@@ -174,6 +174,7 @@ def train(
     # Refuse before training rather than after: an existing model, an unwritable folder.
     _refuse_overwrite(out, force)
     ensure_dir(out)
+    remove_stale_temporaries(out)
     started = time.perf_counter()
     result = fit(config, data, on_epoch)
     result.record["wall_seconds"] = round(time.perf_counter() - started, 2)

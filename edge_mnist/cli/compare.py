@@ -10,14 +10,14 @@ import typer
 from rich.table import Table
 
 from .app import app, console, err
-from .host import (
+from .options import DataDir, Quiet
+from .training import (
     TRAINING_OPTIONS,
-    _download_progress,
-    _epoch_printer,
-    _train_config,
+    download_progress,
+    epoch_printer,
+    train_config,
     training_options,
 )
-from .options import DataDir, Quiet
 
 
 def _size(n: int) -> str:
@@ -125,18 +125,18 @@ def compare(
         raise UsageError(f"--calibration-samples must be in 1..55000, got {calibration_samples}.")
     validate_limits(max_drop)
     archs = training.pop("arch") or list(ARCHITECTURES)
-    configs = [_train_config({**training, "arch": a}) for a in archs]
+    configs = [train_config({**training, "arch": a}) for a in archs]
     edge = (
         EdgeOptions(out, True, bench, calibration_samples, max_drop, runs, data_dir, reuse)
         if export
         else None
     )
-    mnist = load_mnist(data_dir, progress=_download_progress())
+    mnist = load_mnist(data_dir, progress=download_progress())
     rows = compare_architectures(
         configs,
         mnist,
         on_start=lambda a: err.print(f"training {a}"),
-        on_epoch=_epoch_printer(quiet),
+        on_epoch=epoch_printer(quiet),
         edge=edge,
         on_stage=lambda m: err.print(m, highlight=False),
     )

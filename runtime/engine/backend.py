@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 # The one place the engine meets the backend table's types.
-from ..backends import TensorInfo  # noqa: TID252 (a sibling module of runtime/)
-from ..errors import InvalidInputError  # noqa: TID252
+from ..backends import TensorInfo
+from ..errors import InvalidInputError
 from .engine import Engine
 from .model import TensorDef
 

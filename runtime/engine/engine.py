@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelLoadError  # noqa: TID252 (runtime/ imports its own modules relatively)
+from ..errors import ModelLoadError
 from .flatbuffer import Malformed
 from .fused import build
 from .kernels import Step, Unsupported, prepare
