@@ -101,8 +101,7 @@ def compare(
     ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Train several architectures with the same seed and options; print the selection table,
-    or with --export/--bench the edge Pareto table."""
+    """Train architectures with one recipe: the selection table, or the edge Pareto table."""
     from edge_mnist.compare import EdgeOptions, compare_architectures, compare_document
     from edge_mnist.data import load_mnist
     from edge_mnist.errors import UsageError

@@ -65,8 +65,7 @@ def quant_report(
         Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
     ] = None,
 ) -> None:
-    """Per layer: SNR, cosine, errors, clipping and range use of the int8 tensors against the
-    float model's activations on the same test images; names the worst layer."""
+    """Per-layer int8 error against the float model (SNR, cosine, clipping); names the worst."""
     from edge_mnist.quant_report_run import run_quant_report
     from edge_mnist.runtime.atomic import atomic_path
 
