@@ -1,4 +1,5 @@
-"""Host commands: data, train, compare, export, check (the accuracy gate) and pipeline.
+"""Host commands: data, train, export, check (the accuracy gate) and pipeline (compare has
+its own module, compare.py).
 
 Each command imports its host libraries (data, training, export, gate) when it runs, never at
 import time: this module is imported for every command, device ones included.
@@ -74,39 +75,6 @@ def train(
         highlight=False,
     )
     console.print(f"Wrote {out / MODEL_FILE} and {out / 'train.json'}.", highlight=False)
-
-
-@app.command()
-@training_options(*TRAINING_OPTIONS, many_archs=True)
-def compare(
-    training: dict[str, Any],
-    data_dir: DataDir = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")
-    ] = None,
-    quiet: Quiet = False,
-) -> None:
-    """Train several architectures with the same seed and options; print the selection table."""
-    from edge_mnist.compare import compare_architectures
-    from edge_mnist.data import load_mnist
-    from edge_mnist.fileio import check_output_file, write_json
-    from edge_mnist.models import ARCHITECTURES
-
-    from .render import selection_table
-
-    check_output_file(json_file)
-    archs = training.pop("arch") or list(ARCHITECTURES)
-    configs = [train_config({**training, "arch": a}) for a in archs]
-    mnist = load_mnist(data_dir, progress=download_progress())
-    rows = compare_architectures(
-        configs,
-        mnist,
-        on_start=lambda a: err.print(f"training {a}"),
-        on_epoch=epoch_printer(quiet),
-    )
-    console.print(selection_table(rows))
-    if json_file:
-        write_json(json_file, {"seed": training["seed"], "rows": rows})
 
 
 Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
