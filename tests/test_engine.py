@@ -66,6 +66,7 @@ def test_float32_matches_litert_within_1e_5(
 
 
 @pytest.mark.device
+@pytest.mark.filterwarnings("ignore:Warning. Enabling `experimental_preserve_all_tensors`")
 @pytest.mark.parametrize("name", ["model_int8.tflite", "model_float32.tflite"])
 def test_layers_match_litert_intermediate_tensors(
     artifacts: Path, test_images: tuple[np.ndarray, np.ndarray], name: str

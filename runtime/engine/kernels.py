@@ -48,6 +48,25 @@ _ACTIVATIONS = {NONE: "NONE", RELU: "RELU", RELU_N1_TO_1: "RELU_N1_TO_1", RELU6:
 EXACT_F32 = 1 << 24
 
 
+# Matmuls of more rows run in blocks of ROW_BLOCK rows. Measured on a 2-core x86-64 machine
+# with numpy 2.4's OpenBLAS 0.3.31 (single-threaded, 784 × 300 float32 weights): 8 rows take
+# 0.15 ms, but 12 to 64 rows in one call take 1.2-11 ms, as the call switches from OpenBLAS's
+# small-matrix kernel to its packed one; eight 8-row calls take 1.2 ms. Above that size the
+# per-call overhead (about 2 µs) is noise, so blocking costs little where BLAS behaves.
+ROW_BLOCK = 8
+
+
+def matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x @ w, in blocks of ROW_BLOCK rows (identical results: each row is its own dot products)."""
+    n = x.shape[0]
+    if n <= ROW_BLOCK:
+        return np.matmul(x, w)
+    out = np.empty((n, w.shape[1]), np.result_type(x, w))
+    for i in range(0, n, ROW_BLOCK):
+        np.matmul(x[i : i + ROW_BLOCK], w, out=out[i : i + ROW_BLOCK])
+    return out
+
+
 class Unsupported(Malformed):
     """A well-formed model that uses something this engine does not implement."""
 
@@ -177,7 +196,7 @@ class FullyConnectedInt8(Step):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         lead = x.shape[:-1] if self.keep_dims else (-1,)
-        acc = np.matmul(x.reshape(-1, self.depth).astype(self.acc_dtype), self.weights_t)
+        acc = matmul(x.reshape(-1, self.depth).astype(self.acc_dtype), self.weights_t)
         acc += self.bias
         if self.acc_dtype is not np.float32:
             acc = acc.astype(np.float32)
@@ -207,7 +226,7 @@ class FullyConnectedFloat(Step):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         lead = x.shape[:-1] if self.keep_dims else (-1,)
-        y = np.matmul(x.reshape(-1, self.depth), self.weights_t)
+        y = matmul(x.reshape(-1, self.depth), self.weights_t)
         y += self.bias
         return _float_activation(y, self.act).reshape(*lead, self.units)
 
