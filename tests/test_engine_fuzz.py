@@ -125,7 +125,7 @@ def test_invalid_fields_are_named(artifacts: Path) -> None:
         Engine.from_bytes(wrong)
 
     buffer_index = _field(weights, 2, 4)
-    with pytest.raises(ModelLoadError, match=r"refers to buffer 99999"):
+    with pytest.raises(ModelLoadError, match=r"buffers refers to entry 99999"):
         Engine.from_bytes(_patch(data, buffer_index, "I", 99999))
 
     inputs = _vector_start(_graph(data), 1)
