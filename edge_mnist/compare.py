@@ -111,15 +111,11 @@ def _edge_row(
         bench=[],
     )
     if edge.bench:
-        from edge_mnist.compare_bench import available_backends, bench_in_child, engine_in_child
+        from edge_mnist.compare_bench import bench_in_child
 
         for backend in bench_backends():
             stage(f"benchmarking {row['arch']} on {backend}")
             figures = bench_in_child(folder / INT8_FILE, backend, edge.data_dir, edge.bench_runs)
-            row["bench"].append(figures.to_dict())
-        if ENGINE_BACKEND not in available_backends():
-            stage(f"timing {row['arch']} on the NumPy engine")
-            figures = engine_in_child(folder / INT8_FILE, edge.data_dir, edge.bench_runs)
             row["bench"].append(figures.to_dict())
 
 

@@ -75,59 +75,6 @@ def _figures(report: dict[str, Any]) -> BenchFigures:
     )
 
 
-# Until the NumPy engine is a backend of the runtime's table, it is timed directly: its run() on
-# the int8 input, with the benchmark's own timing primitive, in the same kind of child process.
-# The figure is the bare engine call, comparable with the raw interpreter loop, not with the
-# runtime's classify call (which adds its input checks).
-ENGINE_LABEL = "engine-raw"
-_ENGINE_CHILD = """
-import json, sys, time
-from pathlib import Path
-import numpy as np
-from edge_mnist.runtime.bench import load_test_images, time_calls
-from edge_mnist.runtime.engine import Engine
-from edge_mnist.runtime.sysinfo import current_rss_bytes
-path, data_dir, runs = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]) if sys.argv[3] else None
-data = load_test_images(data_dir=Path(data_dir) if data_dir else None)
-t0 = time.perf_counter()
-engine = Engine.load(path)
-load_ms = (time.perf_counter() - t0) * 1e3
-rss = current_rss_bytes()
-p50 = {}
-for b in (1, 64):
-    x = (data.batch(b).astype(np.int16) - 128).astype(np.int8)
-    p50[b] = float(np.median(time_calls(engine.run, x, runs=runs)))
-print(json.dumps({"p50": p50, "load_ms": load_ms, "rss": rss}))
-"""
-
-
-def engine_in_child(
-    path: Path, data_dir: Path | None = None, runs: int | None = None
-) -> BenchFigures:
-    """Time the NumPy engine's bare run() at batch 1 and 64 in a fresh interpreter process."""
-    cmd = [sys.executable, "-c", _ENGINE_CHILD, str(path), str(data_dir or ""), str(runs or "")]
-    try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env={**os.environ, **ONE_THREAD}
-        )
-    except subprocess.TimeoutExpired:
-        raise EdgeMnistError(
-            f"timing {path.name} on the NumPy engine took over {TIMEOUT_S} s."
-        ) from None
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-3:]
-        raise EdgeMnistError(f"timing {path.name} on the NumPy engine failed: {' / '.join(tail)}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return BenchFigures(
-        backend=ENGINE_LABEL,
-        backend_version="",
-        p50_us_batch1=round(out["p50"]["1"], 2),
-        images_per_s_batch64=round(64e6 / out["p50"]["64"], 1),
-        load_ms=round(out["load_ms"], 3),
-        rss_at_load_bytes=out["rss"],
-    )
-
-
 def bench_in_child(
     path: Path, backend: str, data_dir: Path | None = None, runs: int | None = None
 ) -> BenchFigures:

@@ -22,9 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from edge_mnist.runtime.backends import SPECS, Backend, load_backend
 from edge_mnist.runtime.bench import time_interleaved
-from edge_mnist.runtime.engine import NumpyBackend
 from edge_mnist.runtime.idx import find_idx, read_idx
+
+
+def numpy_backend(path: str | Path) -> Backend:
+    """The engine through the backend table, as ``--backend numpy`` loads it."""
+    return load_backend(SPECS["numpy"], Path(path))
+
 
 REFERENCES = {
     "litert": "ai_edge_litert.interpreter",
@@ -57,7 +63,7 @@ def blas_description() -> str:
         return "unknown (numpy < 1.25: see numpy.show_config())"
 
 
-def model_input(images: np.ndarray, backend: NumpyBackend) -> np.ndarray:
+def model_input(images: np.ndarray, backend: Backend) -> np.ndarray:
     """The test images as the model takes them (same preprocessing for both engines)."""
     if backend.input.dtype == "float32":
         return images.astype(np.float32) / np.float32(255)
@@ -83,7 +89,7 @@ def interpreter_runner(module: Any, path: Path, batch: int) -> Callable[[np.ndar
 
 
 def exactness(module: Any, path: Path, x: np.ndarray) -> str:
-    engine = NumpyBackend(path)
+    engine = numpy_backend(path)
     got = engine.run(x)
     expected = np.concatenate(
         [
@@ -106,7 +112,7 @@ def exactness(module: Any, path: Path, x: np.ndarray) -> str:
 
 def speed(module: Any, path: Path, x: np.ndarray, runs: int) -> list[str]:
     lines = []
-    engine = NumpyBackend(path)
+    engine = numpy_backend(path)
     for batch in (1, 64):
         xb = np.ascontiguousarray(x[:batch])
         times = time_interleaved(
@@ -150,7 +156,7 @@ def main() -> int:
     print(f"reference: {args.reference}; environment: {env or 'no BLAS variables set'}")
     for name in ("model_int8.tflite", "model_float32.tflite"):
         path = args.artifacts / name
-        x = model_input(images, NumpyBackend(path))
+        x = model_input(images, numpy_backend(path))
         print(f"{name}: {exactness(module, path, x)}")
         if args.runs:
             for line in speed(module, path, x, args.runs):

@@ -13,7 +13,6 @@ MLP in fewer numpy calls), ``engine`` (load, run, layers), ``backend`` (the runt
 interface).
 """
 
-from .backend import NumpyBackend
 from .engine import Engine, LayerTensor
 
-__all__ = ["Engine", "LayerTensor", "NumpyBackend"]
+__all__ = ["Engine", "LayerTensor"]
