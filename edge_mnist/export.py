@@ -27,6 +27,8 @@ from edge_mnist.runtime import Classifier
 from edge_mnist.tf import quiet_native_stderr, versions
 
 FORMATS = ("tflite", "onnx")
+# Generated from the int8 .tflite after it is written and validated; not a manifest artifact.
+C_FORMAT = "c"
 PRECISIONS = {"int8": "int8", "none": "float32"}
 VALIDATION_SAMPLES = 1000
 CALIBRATION_SEED = 0
@@ -72,9 +74,22 @@ def plan(fmt: str, quantize: str) -> list[Target]:
         )
     if fmt == "all":
         return [Target(f, p) for f in FORMATS for p in ("int8", "float32")]
+    if fmt == C_FORMAT:
+        if PRECISIONS[quantize] != "int8":
+            raise UsageError(
+                "--format c is generated from the int8 model.", "use --quantize int8 (the default)."
+            )
+        return [Target("tflite", "int8")]
     if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}.", "choose one of: tflite, onnx, all.")
+        raise UsageError(f"unknown --format {fmt!r}.", "choose one of: tflite, onnx, c, all.")
     return [Target(fmt, PRECISIONS[quantize])]
+
+
+def c_files(fmt: str, out: Path) -> list[Path]:
+    """The C sources that --format c and --format all write beside the int8 .tflite."""
+    from edge_mnist.converters.c import STEM
+
+    return [out / f"{STEM}.h", out / f"{STEM}.c"] if fmt in (C_FORMAT, "all") else []
 
 
 def calibration_set(data: Mnist, samples: int) -> np.ndarray:
@@ -230,4 +245,10 @@ def export(
                 versions=tool_versions,
             )
             manifest["artifacts"].update(entries)
+    if c_files(fmt, out):
+        from edge_mnist.converters.c import export_c
+
+        int8 = Target("tflite", "int8").filename
+        stage(f"generating C from {int8}")
+        export_c(out / int8, out, manifest["artifacts"][int8])
     return manifest

@@ -262,6 +262,8 @@ def test_pipeline_runs_every_stage_and_passes_the_gate(mnist_dir: Path, tmp_path
         "manifest.json",
         "model_int8.tflite",
         "model_int8.onnx",
+        "model_int8.c",
+        "model_int8.h",
     ):
         assert (out / name).is_file(), name
     assert "Pipeline passed" in result.stdout

@@ -83,13 +83,17 @@ def fail(exc: EdgeMnistError) -> NoReturn:
     raise typer.Exit(exc.exit_code)
 
 
-app = typer.Typer(
-    cls=_Group,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+def _typer() -> typer.Typer:
+    return typer.Typer(
+        cls=_Group,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+app = _typer()
 
 
 def _version(value: bool) -> None:
@@ -114,6 +118,28 @@ def _main(
 
     Exit codes: 0 success, 1 a check failed, 2 bad usage or input.
     """
+
+
+def run(args: list[str] | None = None) -> None:
+    """Run the command line. A command named first is built alone: Typer otherwise builds
+    every command's options before running one, which a board pays for at every start."""
+    args = sys.argv[1:] if args is None else args
+    name = args[0] if args else None
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or c.callback.__name__.lower().replace("_", "-")) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not (commands or groups):
+        app(args=args)
+        return
+    alone = _typer()
+    alone.registered_callback = app.registered_callback
+    alone.registered_commands = commands
+    alone.registered_groups = groups
+    alone(args=args)
 
 
 def emit_json(obj: Any) -> None:

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from edge_mnist.runtime.bench.config import DEFAULT_BATCHES, PIXEL_FORMS
+from edge_mnist.runtime.bench.timing import DEFAULT_RUNS, DEFAULT_WARMUP
+
 from .app import app, console, err
 from .options import BACKEND_HELP
 
@@ -20,8 +23,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from edge_mnist.runtime.bench import ExternalModel
-
-DEFAULT_WARMUP = 20
 
 HELP = (
     "Time models on this device: our runtime against the raw interpreter loop.\n\n"
@@ -59,8 +60,7 @@ def _keras_model(path: Path) -> ExternalModel:
     """The float Keras model, timed through model.predict and model(x, training=False)."""
     import numpy as np
 
-    from edge_mnist.runtime.bench import ExternalModel, ExternalRunner
-    from edge_mnist.runtime.errors import BenchError
+    from edge_mnist.runtime.bench import BenchError, ExternalModel, ExternalRunner
 
     if importlib.util.find_spec("tensorflow") is None:
         raise BenchError(
@@ -113,7 +113,18 @@ def run(
             show_default=False,
         ),
     ] = None,
-    batch: Annotated[str, typer.Option("--batch", help="Batch sizes, comma-separated.")] = "1,8,64",
+    batch: Annotated[str, typer.Option("--batch", help="Batch sizes, comma-separated.")] = ",".join(
+        map(str, DEFAULT_BATCHES)
+    ),
+    pixels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pixels",
+            help=f"Input form to time ({', '.join(PIXEL_FORMS)}: 0-255 or floats in [0, 1]), "
+            "each beside the raw call fed the same input; repeat for both. Default: uint8.",
+            show_default=False,
+        ),
+    ] = None,
     threads: Annotated[
         int | None, typer.Option(help="Interpreter threads (default: its own).", show_default=False)
     ] = None,
@@ -121,7 +132,8 @@ def run(
         int, typer.Option(help="Untimed calls before each timed series.")
     ] = DEFAULT_WARMUP,
     runs: Annotated[
-        int | None, typer.Option(help="Timed calls per series (default 200).", show_default=False)
+        int | None,
+        typer.Option(help=f"Timed calls per series (default {DEFAULT_RUNS}).", show_default=False),
     ] = None,
     seconds: Annotated[
         float | None,
@@ -147,8 +159,9 @@ def run(
         Path | None,
         typer.Option(
             "--data-dir",
-            help="Folder with the MNIST test files. Default: $EDGE_MNIST_DATA. Without any, "
-            "timing uses random uint8 images.",
+            help="Folder with the MNIST test files (an error if they are not there). Default: "
+            "$EDGE_MNIST_DATA, else ~/.cache/edge-mnist/mnist; random uint8 images when the "
+            "cache has none.",
             show_default=False,
         ),
     ] = None,
@@ -177,8 +190,15 @@ def run(
     ] = False,
 ) -> None:
     """Time each model × backend × batch: runtime vs raw interpreter, load, memory, accuracy."""
-    from edge_mnist.runtime.bench import BenchConfig, load_test_images, parse_batches, run_bench
-    from edge_mnist.runtime.bench_report import check_plot_available, plot_latencies, write_report
+    from edge_mnist.runtime.bench import (
+        BenchConfig,
+        load_test_images,
+        parse_batches,
+        plot_latencies,
+        require_plotting,
+        run_bench,
+        write_report,
+    )
 
     config = BenchConfig(
         batches=parse_batches(batch),
@@ -188,10 +208,11 @@ def run(
         runs=runs,
         seconds=seconds,
         accuracy=accuracy,
+        pixels=tuple(dict.fromkeys(pixels or ["uint8"])),
     )
     config.validate()
     if plot is not None:
-        check_plot_available()
+        require_plotting()
     external = [_keras_model(keras)] if keras is not None else []
     data = load_test_images(images, labels, data_dir, need_labels=bool(accuracy))
     report = run_bench(
@@ -219,7 +240,7 @@ def _print_report(data: dict[str, Any]) -> None:
     console.print(environment_line(data["environment"]), highlight=False)
     console.print(
         f"Latency per call in µs: {how} per series after {settings['warmup']} warm-up calls, "
-        f"{source} uint8 images. µs/img: p50 / batch; img/s: batch / mean; vs raw: runtime "
+        f"{source} images as {' and '.join(settings.get('pixels') or ['uint8'])}. µs/img: p50 / batch; img/s: batch / mean; vs raw: runtime "
         "p50 / raw interpreter p50.",
         highlight=False,
     )
@@ -239,13 +260,12 @@ MaxRegression = Annotated[
 @bench_app.command("diff")
 def diff(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
     """Diff two bench reports; exit 1 when a matching p50 latency regressed too much."""
-    from edge_mnist.runtime.bench import parse_percent
-    from edge_mnist.runtime.bench_report import compare_reports, read_report
+    from edge_mnist.runtime.bench import diff_reports, parse_percent, read_report
 
     from .render import bench_diff_tables
 
     threshold = parse_percent(max_regression)
-    comparison = compare_reports(read_report(old), read_report(new), threshold)
+    comparison = diff_reports(read_report(old), read_report(new), threshold)
     console.print(
         f"p50 latency per call: {old} → {new}; a regression is a slow-down of more than "
         f"{threshold:g}%.",
