@@ -298,6 +298,12 @@ def rootfs(row: Row, work: Path, cache: Path, outcome: Outcome) -> Path:
         link = lib / f"lib{name}.so.3"
         if impl.exists() and not link.exists():
             link.symlink_to(f"{name}/lib{name}.so.3")
+    # ca-certificates' postinst would build the bundle that Debian's pip loads at start (its
+    # certifi is unbundled); no maintainer scripts ran, so the host's Debian bundle stands in.
+    bundle = target / "etc/ssl/certs/ca-certificates.crt"
+    if not bundle.exists() and Path("/etc/ssl/certs/ca-certificates.crt").exists():
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", bundle)
     for d in ("proc", "dev", "sys", "tmp", "opt/in", "opt/out"):
         (target / d).mkdir(parents=True, exist_ok=True)
     (target / "tmp").chmod(0o1777)
@@ -613,6 +619,55 @@ def print_table(outcomes: list[Outcome]) -> None:
             print(f"{'':15} {note}")
 
 
+def write_summary(
+    out: Path,
+    outcomes: list[Outcome],
+    some_rows: bool,
+    load: tuple[float, ...],
+    host_seconds: float,
+    total: float,
+) -> None:
+    qemu = run(["qemu-aarch64-static", "--version"]).stdout.splitlines()[0]
+    report: dict[str, Any] = {
+        "schema": 1,
+        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host": {
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_at_start": [round(x, 2) for x in load],
+            "load_at_end": [round(x, 2) for x in os.getloadavg()],
+            "qemu": qemu,
+            "seconds": host_seconds,
+        },
+        "total_seconds": total,
+        "rows": [
+            {
+                "key": o.row.key,
+                "platform": o.row.platform,
+                "debian": f"{o.suite or '/'.join(o.row.suites)} {o.row.arch}",
+                "python": o.python,
+                "cpu": o.row.cpu,
+                "backends": list(o.row.backends),
+                "status": o.status,
+                "notes": o.notes,
+                "seconds": o.seconds,
+                "results": o.results,
+                "tests": o.tests,
+                "steps": o.steps,
+            }
+            for o in sorted(outcomes, key=lambda o: ROWS.index(o.row))
+        ],
+    }
+    if some_rows and out.exists():
+        # A run of some rows updates those rows in an existing summary and keeps the others.
+        kept = {r["key"]: r for r in json.loads(out.read_text())["rows"]}
+        kept.update({r["key"]: r for r in report["rows"]})
+        report["rows"] = [kept[r.key] for r in ROWS if r.key in kept]
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    tmp.replace(out)
+
+
 def find_one(data: Path, stem: str) -> str:
     found = sorted(glob.glob(str(data / f"{stem}*")))
     if not found:
@@ -688,47 +743,18 @@ def main() -> int:
     if not args.engine:
         log("the NumPy engine (--backend numpy) is not in this checkout: its results are pending")
     host_seconds = round(time.monotonic() - started, 1)
-    # Two rows at a time: each emulated process is mostly one busy thread.
+    out = args.json or args.artifacts / "emulation.json"
+    outcomes: list[Outcome] = []
+    # Two rows at a time: each emulated process is mostly one busy thread. The summary is
+    # rewritten as each row ends, so a stopped run still leaves what it found.
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         done = [pool.submit(lambda f: run_row(f.result(), args, wheel, ref), f) for f in prepared]
-        outcomes = [d.result() for d in done]
+        for d in concurrent.futures.as_completed(done):
+            outcomes.append(d.result())
+            total = round(time.monotonic() - started, 1)
+            write_summary(out, outcomes, bool(args.rows), load, host_seconds, total)
     prep.shutdown()
-    total = round(time.monotonic() - started, 1)
-    qemu = run(["qemu-aarch64-static", "--version"]).stdout.splitlines()[0]
-    report = {
-        "schema": 1,
-        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "host": {
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
-            "load_at_start": [round(x, 2) for x in load],
-            "load_at_end": [round(x, 2) for x in os.getloadavg()],
-            "qemu": qemu,
-            "seconds": host_seconds,
-        },
-        "total_seconds": total,
-        "rows": [
-            {
-                "key": o.row.key,
-                "platform": o.row.platform,
-                "debian": f"{o.suite or '/'.join(o.row.suites)} {o.row.arch}",
-                "python": o.python,
-                "cpu": o.row.cpu,
-                "backends": list(o.row.backends),
-                "status": o.status,
-                "notes": o.notes,
-                "seconds": o.seconds,
-                "results": o.results,
-                "tests": o.tests,
-                "steps": o.steps,
-            }
-            for o in outcomes
-        ],
-    }
-    out = args.json or args.artifacts / "emulation.json"
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(out)
+    outcomes.sort(key=lambda o: ROWS.index(o.row))
     print()
     print_table(outcomes)
     print(
