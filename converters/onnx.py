@@ -77,6 +77,27 @@ def _quantize_files(proto: Any, calibration: np.ndarray) -> Any:
         return onnx.load(dst)
 
 
+def _drop_conversion_traces(proto: Any) -> None:
+    """Remove what differs between two conversions of the same model, so equal models give
+    equal bytes: tf2onnx writes "converted from <traced function name>" into the graph's
+    doc_string, and that name ends in a counter of the functions traced so far in the process
+    (it differs between 'export --format onnx', '--format all' and 'pipeline')."""
+    proto.doc_string = ""
+    proto.graph.doc_string = ""
+    proto.graph.name = "edge-mnist"
+    for node in proto.graph.node:
+        node.doc_string = ""
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("edge-mnist")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def to_onnx(
     model: Any,
     quantize: str = "none",
@@ -94,10 +115,12 @@ def to_onnx(
     proto = _float_model(model)
     if samples is not None:
         proto = _quantized(proto, samples)
+    _drop_conversion_traces(proto)
     del proto.metadata_props[:]
     for key, value in (metadata or {}).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     proto.producer_name = "edge-mnist"
+    proto.producer_version = _version()
     onnx.checker.check_model(proto, full_check=True)
     return bytes(proto.SerializeToString())

@@ -5,11 +5,18 @@ The host API lives in the submodules (``edge_mnist.data``, ``.train``, ``.export
 neither TensorFlow nor an interpreter.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("edge-mnist")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from __future__ import annotations
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # importlib.metadata costs tens of milliseconds to import: only pay for it when asked.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("edge-mnist")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"

@@ -15,19 +15,28 @@ from pathlib import Path
 import numpy as np
 
 from edge_mnist.errors import DataError, DataFileError
-from edge_mnist.runtime.idx import ENV_DATA, find_idx, parse_idx, read_idx_bytes
+from edge_mnist.runtime.atomic import NO_SPACE_ERRNOS, output_error
+from edge_mnist.runtime.datadir import (
+    ENV_DATA,
+    TEST_IMAGES,
+    TEST_LABELS,
+    TRAIN_IMAGES,
+    TRAIN_LABELS,
+    default_cache_dir,
+    resolve_data_dir,
+)
+from edge_mnist.runtime.idx import find_idx, parse_idx, read_idx_bytes
 
 ENV_MIRRORS = "EDGE_MNIST_MIRRORS"
 VALIDATION_SIZE = 5_000
 
 # Decompressed content: name -> (MD5, bytes, shape).
 FILES: dict[str, tuple[str, int, tuple[int, ...]]] = {
-    "train-images-idx3-ubyte": ("6bbc9ace898e44ae57da46a324031adb", 47_040_016, (60_000, 28, 28)),
-    "train-labels-idx1-ubyte": ("a25bea736e30d166cdddb491f175f624", 60_008, (60_000,)),
-    "t10k-images-idx3-ubyte": ("2646ac647ad5339dbf082846283269ea", 7_840_016, (10_000, 28, 28)),
-    "t10k-labels-idx1-ubyte": ("27ae3e4e09519cfbb04c329615203637", 10_008, (10_000,)),
+    TRAIN_IMAGES: ("6bbc9ace898e44ae57da46a324031adb", 47_040_016, (60_000, 28, 28)),
+    TRAIN_LABELS: ("a25bea736e30d166cdddb491f175f624", 60_008, (60_000,)),
+    TEST_IMAGES: ("2646ac647ad5339dbf082846283269ea", 7_840_016, (10_000, 28, 28)),
+    TEST_LABELS: ("27ae3e4e09519cfbb04c329615203637", 10_008, (10_000,)),
 }
-TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = FILES
 
 # Public mirrors of the original gzip files, tried in turn.
 MIRRORS = (
@@ -64,22 +73,6 @@ class Mnist:
             "X_test": self.x_test.shape,
             "y_test": self.y_test.shape,
         }
-
-
-def default_cache_dir() -> Path:
-    """The per-user cache: $XDG_CACHE_HOME/edge-mnist/mnist, else ~/.cache/edge-mnist/mnist."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "edge-mnist" / "mnist"
-
-
-def resolve_data_dir(data_dir: Path | None = None) -> tuple[Path, str]:
-    """Where MNIST lives and why: the option, the environment variable, or the cache."""
-    if data_dir is not None:
-        return Path(data_dir), "--data-dir"
-    env = os.environ.get(ENV_DATA)
-    if env:
-        return Path(env), f"${ENV_DATA}"
-    return default_cache_dir(), "cache"
 
 
 def mirrors() -> tuple[str, ...]:
@@ -139,6 +132,9 @@ def _download_one(name: str, directory: Path, progress: ProgressFn | None) -> Pa
             ValueError,
             http.client.HTTPException,
         ) as exc:
+            if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+                # Another mirror would fill the disk just the same.
+                raise output_error(target, exc) from None
             failures.append(f"{url}: {getattr(exc, 'reason', exc)}")
         except (DataError, DataFileError) as exc:
             # The problem names the temporary file; name the URL instead.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from edge_mnist.runtime.bench.errors import BenchError, BenchRegressionError
 from edge_mnist.runtime.errors import (
     BackendUnavailableError,
-    BenchError,
-    BenchRegressionError,
     DataFileError,
     EdgeMnistError,
     ImageError,

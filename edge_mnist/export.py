@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -14,12 +15,20 @@ import numpy as np
 from edge_mnist.data import Mnist
 from edge_mnist.errors import EdgeMnistError, ExportError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
-from edge_mnist.fileio import atomic_path, ensure_dir, sha256_file
-from edge_mnist.manifest import LABELS, PREPROCESSING, SCHEMA_VERSION, read_manifest, write_manifest
+from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries, sha256_file
+from edge_mnist.manifest import (
+    LABELS,
+    PREPROCESSING,
+    SCHEMA_VERSION,
+    read_manifest,
+    updating_manifest,
+)
 from edge_mnist.runtime import Classifier
 from edge_mnist.tf import quiet_native_stderr, versions
 
 FORMATS = ("tflite", "onnx")
+# Generated from the int8 .tflite after it is written and validated; not a manifest artifact.
+C_FORMAT = "c"
 PRECISIONS = {"int8": "int8", "none": "float32"}
 VALIDATION_SAMPLES = 1000
 CALIBRATION_SEED = 0
@@ -65,9 +74,22 @@ def plan(fmt: str, quantize: str) -> list[Target]:
         )
     if fmt == "all":
         return [Target(f, p) for f in FORMATS for p in ("int8", "float32")]
+    if fmt == C_FORMAT:
+        if PRECISIONS[quantize] != "int8":
+            raise UsageError(
+                "--format c is generated from the int8 model.", "use --quantize int8 (the default)."
+            )
+        return [Target("tflite", "int8")]
     if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}.", "choose one of: tflite, onnx, all.")
+        raise UsageError(f"unknown --format {fmt!r}.", "choose one of: tflite, onnx, c, all.")
     return [Target(fmt, PRECISIONS[quantize])]
+
+
+def c_files(fmt: str, out: Path) -> list[Path]:
+    """The C sources that --format c and --format all write beside the int8 .tflite."""
+    from edge_mnist.converters.c import STEM
+
+    return [out / f"{STEM}.h", out / f"{STEM}.c"] if fmt in (C_FORMAT, "all") else []
 
 
 def calibration_set(data: Mnist, samples: int) -> np.ndarray:
@@ -164,6 +186,7 @@ def export(
     model = load_keras(model_path)
     calibration = calibration_set(data, calibration_samples)
     ensure_dir(out)
+    remove_stale_temporaries(out)
     reference = keras_probabilities(model, data.x_test)
     float_acc = accuracy(reference, data.y_test)
     source_sha = sha256_file(model_path)
@@ -174,27 +197,22 @@ def export(
         "source_model_sha256": source_sha,
         "tool_versions": ", ".join(f"{k}={v}" for k, v in tool_versions.items()),
     }
-    manifest = read_manifest(out)
-    if manifest.get("source_model", {}).get("sha256") not in (None, source_sha):
-        # Entries made from another model would be gated against this one: start afresh.
-        manifest["artifacts"] = {}
+    # Fail now, not after minutes of converting, on a manifest that cannot be updated.
+    read_manifest(out)
     try:
         source = str(model_path.resolve().relative_to(out.resolve()))
     except ValueError:
         source = str(model_path.resolve())
-    manifest.update(
-        schema_version=SCHEMA_VERSION,
-        source_model={"file": source, "sha256": source_sha, "test_accuracy": round(float_acc, 6)},
-        preprocessing=PREPROCESSING,
-        labels=LABELS,
-        versions=tool_versions,
-    )
-    for target in targets:
-        stage(f"converting {target.filename}")
-        with quiet_native_stderr():
-            blob = _convert(target, model, calibration, metadata)
-        final = out / target.filename
-        with atomic_path(final, suffix=f".{target.fmt}") as tmp:
+    source_model = {"file": source, "sha256": source_sha, "test_accuracy": round(float_acc, 6)}
+    entries: dict[str, dict[str, Any]] = {}
+    # Every file waits under its temporary name until all of them passed validation; an
+    # interrupted or rejected export then changes neither the models nor the manifest.
+    with contextlib.ExitStack() as pending:
+        for target in targets:
+            stage(f"converting {target.filename}")
+            with quiet_native_stderr():
+                blob = _convert(target, model, calibration, metadata)
+            tmp = pending.enter_context(atomic_path(out / target.filename, suffix=f".{target.fmt}"))
             tmp.write_bytes(blob)
             stage(f"validating {target.filename}")
             with quiet_native_stderr():
@@ -203,7 +221,7 @@ def export(
             agreement = _agreement(
                 target, reference[:VALIDATION_SAMPLES], probs[:VALIDATION_SAMPLES]
             )
-            entry = _entry(
+            entries[target.filename] = _entry(
                 target,
                 tmp,
                 clf,
@@ -213,6 +231,24 @@ def export(
                 len(calibration),
                 tool_versions,
             )
-        manifest["artifacts"][target.filename] = entry
-        write_manifest(out, manifest)
+        # Under the lock, so that a concurrent export into this folder keeps its entries too.
+        with updating_manifest(out) as manifest:
+            pending.close()  # renames every file into place
+            if manifest.get("source_model", {}).get("sha256") not in (None, source_sha):
+                # Entries made from another model would be gated against this one: start afresh.
+                manifest["artifacts"] = {}
+            manifest.update(
+                schema_version=SCHEMA_VERSION,
+                source_model=source_model,
+                preprocessing=PREPROCESSING,
+                labels=LABELS,
+                versions=tool_versions,
+            )
+            manifest["artifacts"].update(entries)
+    if c_files(fmt, out):
+        from edge_mnist.converters.c import export_c
+
+        int8 = Target("tflite", "int8").filename
+        stage(f"generating C from {int8}")
+        export_c(out / int8, out, manifest["artifacts"][int8])
     return manifest

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from edge_mnist.errors import UsageError
+from edge_mnist.runtime.atomic import NO_SPACE_ERRNOS, output_error
 from edge_mnist.runtime.atomic import atomic_path as runtime_atomic_path
+
+# Entry points that write into a folder call this first (re-exported for the host side).
+from edge_mnist.runtime.atomic import remove_stale_temporaries as remove_stale_temporaries
 
 
 def ensure_dir(path: Path) -> Path:
@@ -19,6 +23,8 @@ def ensure_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS:
+            raise output_error(path, exc) from None
         raise UsageError(
             f"cannot create the output folder {path}: {exc.strerror}.",
             "choose a writable folder with --out.",

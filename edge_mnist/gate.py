@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
@@ -16,6 +15,10 @@ from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probab
 from edge_mnist.fileio import sha256_file, write_bytes, write_json
 from edge_mnist.manifest import MANIFEST_FILE, read_manifest
 from edge_mnist.runtime import Classifier
+from edge_mnist.runtime.jsonfile import read_json
+
+# What counts as a model file when looking for ones the manifest does not list.
+MODEL_SUFFIXES = (".tflite", ".onnx")
 
 
 @dataclass
@@ -38,10 +41,23 @@ class GateReport:
     max_drop_pp: float
     test_images: int
     artifacts: list[ArtifactResult]
+    # Model files in the folder that the manifest does not list, so nothing gated them.
+    unlisted: list[str] = field(default_factory=list)
+    # Whether unlisted model files fail the gate instead of only warning.
+    strict: bool = False
 
     @property
     def passed(self) -> bool:
-        return all(a.passed for a in self.artifacts)
+        return all(a.passed for a in self.artifacts) and not (self.strict and self.unlisted)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per unlisted model file (these are failures when ``strict``)."""
+        return [
+            f"{name}: in the folder but not in the manifest, so not gated "
+            "(an interrupted or foreign export?)"
+            for name in self.unlisted
+        ]
 
     def raise_if_failed(self) -> None:
         """Raise CheckFailedError naming every failing artifact and its numbers."""
@@ -55,43 +71,64 @@ class GateReport:
             "max_drop_pp": self.max_drop_pp,
             "test_images": self.test_images,
             "artifacts": [asdict(a) for a in self.artifacts],
+            "strict": self.strict,
+            "unlisted": self.unlisted,
+            "warnings": self.warnings,
         }
 
     def failures(self) -> list[str]:
-        return [f"{a.name}: {'; '.join(a.reasons)}" for a in self.artifacts if not a.passed]
+        failed = [f"{a.name}: {'; '.join(a.reasons)}" for a in self.artifacts if not a.passed]
+        return failed + (self.warnings if self.strict else [])
 
 
 def _baseline(path: Path) -> dict[str, float]:
     """Artifact accuracies from an earlier 'check --json' report."""
+    fix = "pass a report written by 'edge-mnist check --json'."
+    report = read_json(path, what="the baseline", fix=fix, error=UsageError)
     try:
-        report = json.loads(path.read_text())
         return {
             a["name"]: float(a["accuracy"])
             for a in report["artifacts"]
             if a.get("accuracy") is not None
         }
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(
-            f"{path}: not a readable baseline ({type(exc).__name__}: {exc}).",
-            "pass a report written by 'edge-mnist check --json'.",
+            f"{path}: not a readable baseline ({type(exc).__name__}: {exc}).", fix
         ) from None
 
 
-def check_limits(max_drop: float, tolerance: float = 0.0) -> None:
+def unlisted_models(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Model files (*.tflite, *.onnx) in ``folder`` that ``manifest`` does not list."""
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.suffix in MODEL_SUFFIXES
+        and not p.name.startswith(".")
+        and p.name not in manifest["artifacts"]
+        and p.is_file()
+    )
+
+
+def validate_limits(max_drop: float, tolerance: float = 0.0) -> None:
     """Reject gate limits that would make it meaningless (negative, NaN, infinite)."""
     for option, value in (("--max-drop", max_drop), ("--tolerance", tolerance)):
         if not (math.isfinite(value) and value >= 0):
             raise UsageError(f"{option} must be a finite number >= 0, got {value}.")
 
 
-def run_check(
+def run_gate(
     artifacts: Path,
     max_drop: float = 0.5,
     baseline: Path | None = None,
     tolerance: float = 0.1,
     data_dir: Path | None = None,
+    strict: bool = False,
 ) -> GateReport:
-    """Recompute every accuracy on the 10,000 test images and judge each artifact."""
+    """Recompute every accuracy on the 10,000 test images and judge each artifact.
+
+    Model files in ``artifacts`` that the manifest does not list are reported in
+    ``GateReport.unlisted`` (a warning); with ``strict`` they fail the gate.
+    """
     from edge_mnist.data import load_test_split
 
     if not (artifacts / MANIFEST_FILE).is_file():
@@ -99,7 +136,7 @@ def run_check(
             f"{artifacts / MANIFEST_FILE} not found.",
             "run 'edge-mnist export' first, or pass --artifacts.",
         )
-    check_limits(max_drop, tolerance)
+    validate_limits(max_drop, tolerance)
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(
@@ -149,7 +186,14 @@ def run_check(
                 f"accuracy {acc:.2%} is below the baseline {expected[name]:.2%} minus {tolerance} points"
             )
         results.append(ArtifactResult(name, acc, drop, sha_ok, not reasons, reasons))
-    return GateReport(round(float_acc, 6), max_drop, len(labels), results)
+    return GateReport(
+        round(float_acc, 6),
+        max_drop,
+        len(labels),
+        results,
+        unlisted=unlisted_models(artifacts, manifest),
+        strict=strict,
+    )
 
 
 def write_report(report: GateReport, path: Path) -> None:
@@ -159,11 +203,12 @@ def write_report(report: GateReport, path: Path) -> None:
 
 def write_junit(report: GateReport, path: Path) -> None:
     """The report as JUnit XML: one test case per artifact."""
-    failures = sum(not a.passed for a in report.artifacts)
+    unlisted = len(report.unlisted) if report.strict else 0
+    failures = sum(not a.passed for a in report.artifacts) + unlisted
     suite = ET.Element(
         "testsuite",
         name="edge-mnist accuracy gate",
-        tests=str(len(report.artifacts)),
+        tests=str(len(report.artifacts) + unlisted),
         failures=str(failures),
     )
     for a in report.artifacts:
@@ -177,7 +222,18 @@ def write_junit(report: GateReport, path: Path) -> None:
             ET.SubElement(props, "property", name=key, value=str(value))
         if not a.passed:
             ET.SubElement(case, "failure", message="; ".join(a.reasons)).text = "\n".join(a.reasons)
+    if report.strict:
+        for name, warning in zip(report.unlisted, report.warnings, strict=True):
+            case = ET.SubElement(suite, "testcase", classname="edge_mnist.gate", name=name)
+            ET.SubElement(case, "failure", message=warning).text = warning
     write_bytes(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
-__all__ = ["ArtifactResult", "GateReport", "run_check", "write_junit", "write_report"]
+__all__ = [
+    "ArtifactResult",
+    "GateReport",
+    "run_gate",
+    "unlisted_models",
+    "write_junit",
+    "write_report",
+]

@@ -1,16 +1,23 @@
-"""artifacts/manifest.json: the model card for every exported file."""
+"""artifacts/manifest.json: the model card for every exported file, and its lock."""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import write_json
+from edge_mnist.fileio import ensure_dir, write_json
 from edge_mnist.runtime.describe import MANIFEST_FILE
+from edge_mnist.runtime.jsonfile import read_json
 
 SCHEMA_VERSION = 1
+# Held while a process reads, changes and rewrites the manifest (see manifest_lock).
+LOCK_FILE = ".manifest.lock"
 
 PREPROCESSING = {
     "input_shape": [784],
@@ -29,13 +36,12 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST_FILE
     if not path.exists():
         return {"schema_version": SCHEMA_VERSION, "artifacts": {}}
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(
-            f"{path}: cannot read the manifest ({exc}).",
-            "delete it and run 'edge-mnist export' again.",
-        ) from None
+    manifest = read_json(
+        path,
+        what="the manifest",
+        fix="delete it and run 'edge-mnist export' again.",
+        error=UsageError,
+    )
     if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
         raise UsageError(f"{path}: not an edge-mnist manifest (no 'artifacts' table).")
     return manifest
@@ -46,3 +52,73 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
     path = directory / MANIFEST_FILE
     write_json(path, manifest)
     return path
+
+
+def _lock(fd: int) -> None:
+    """Block until this process holds an exclusive lock on the open file ``fd``."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        while True:  # LK_LOCK gives up after about 10 s; keep waiting like flock does
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError:
+                time.sleep(0.1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+@contextlib.contextmanager
+def manifest_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory``'s manifest across a read-modify-write.
+
+    Concurrent exports into one folder would otherwise each rewrite the manifest from what
+    they read before the other wrote, and one of them would lose its entries. The lock file is
+    removed on release; a waiter that then holds a lock on the removed file tries again, so two
+    processes never both believe they hold it.
+    """
+    ensure_dir(directory)
+    path = directory / LOCK_FILE
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create the lock file {path}: {exc.strerror or exc}.",
+                "choose a writable folder with --out.",
+            ) from None
+        try:
+            _lock(fd)
+            current = os.fstat(fd)
+            try:
+                on_disk = os.stat(path)
+            except FileNotFoundError:
+                on_disk = None
+            if on_disk is not None and (on_disk.st_ino, on_disk.st_dev) == (
+                current.st_ino,
+                current.st_dev,
+            ):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the holder before us removed the file we locked: lock the new one
+    try:
+        yield
+    finally:
+        if sys.platform != "win32":  # Windows cannot remove an open file; there it stays
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def updating_manifest(directory: Path) -> Iterator[dict[str, Any]]:
+    """Lock the manifest, yield its current content to change, and write it back on success."""
+    with manifest_lock(directory):
+        manifest = read_manifest(directory)
+        yield manifest
+        write_manifest(directory, manifest)

@@ -10,7 +10,8 @@ from typing import Any
 
 from edge_mnist.data import ProgressFn, load_mnist
 from edge_mnist.export import export
-from edge_mnist.gate import GateReport, check_limits, run_check
+from edge_mnist.fileio import remove_stale_temporaries
+from edge_mnist.gate import GateReport, run_gate, validate_limits
 from edge_mnist.train import MODEL_FILE, EpochFn, TrainConfig, train
 
 # Called with (stage name, detail) as each stage starts.
@@ -36,10 +37,15 @@ def run_pipeline(
     on_stage: StageFn | None = None,
     on_epoch: EpochFn | None = None,
     on_download: ProgressFn | None = None,
+    strict: bool = False,
 ) -> PipelineResult:
-    """Run every stage into ``out`` (overwriting its model) and return the gate's verdict."""
-    config.check()
-    check_limits(max_drop)
+    """Run every stage into ``out`` (overwriting its model) and return the gate's verdict.
+
+    ``strict`` makes model files in ``out`` that the manifest does not list fail the gate.
+    """
+    config.validate()
+    validate_limits(max_drop)
+    remove_stale_temporaries(out)
     stage = on_stage or (lambda _name, _detail: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -66,7 +72,7 @@ def run_pipeline(
 
     stage("check", f"evaluating every artifact on {len(data.y_test)} test images")
     t = time.perf_counter()
-    gate = run_check(out, max_drop=max_drop, data_dir=data_dir)
+    gate = run_gate(out, max_drop=max_drop, data_dir=data_dir, strict=strict)
     seconds["check"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - start
     return PipelineResult(record=record, manifest=manifest, gate=gate, seconds=seconds)

@@ -69,24 +69,9 @@ def import_tf() -> Any:
 
 def versions() -> dict[str, str]:
     """Versions of the packages that shape a model or an export."""
-    import importlib.metadata
     import platform
 
-    import numpy as np
+    from edge_mnist.runtime.sysinfo import package_versions
 
-    out = {"python": platform.python_version(), "numpy": np.__version__}
-    for dist in (
-        "edge-mnist",
-        "tensorflow",
-        "tensorflow-cpu",
-        "keras",
-        "tf2onnx",
-        "onnx",
-        "onnxruntime",
-        "ai-edge-litert",
-    ):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
+    host = ("edge-mnist", "tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx")
+    return {"python": platform.python_version(), **package_versions(host)}

@@ -12,7 +12,7 @@ import numpy as np
 
 from edge_mnist.data import Mnist
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import atomic_path, ensure_dir, write_json
+from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries, write_json
 from edge_mnist.models import DEFAULT_ARCH, build_model, get_architecture
 from edge_mnist.tf import import_tf, quiet_native_stderr, versions
 
@@ -36,7 +36,7 @@ class TrainConfig:
     reduce_lr: bool = True
     seed: int = 42
 
-    def check(self) -> None:
+    def validate(self) -> None:
         """Reject values that cannot train."""
         get_architecture(self.arch)
         for name in ("epochs", "patience", "batch_size"):
@@ -92,7 +92,7 @@ def _callbacks(tf: Any, config: TrainConfig, on_epoch: EpochFn | None) -> list[A
 
 def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> TrainResult:
     """Train one model in memory; return it with its record (history, accuracies, times)."""
-    config.check()
+    config.validate()
     tf = import_tf()
     tf.keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -170,10 +170,11 @@ def train(
     on_epoch: EpochFn | None = None,
 ) -> TrainResult:
     """Train, then save model.keras and train.json into ``out``."""
-    config.check()
+    config.validate()
     # Refuse before training rather than after: an existing model, an unwritable folder.
     _refuse_overwrite(out, force)
     ensure_dir(out)
+    remove_stale_temporaries(out)
     started = time.perf_counter()
     result = fit(config, data, on_epoch)
     result.record["wall_seconds"] = round(time.perf_counter() - started, 2)

@@ -4,8 +4,6 @@ from .backends import BACKENDS, TensorInfo, detect_format
 from .classifier import Classifier, ModelInfo, Prediction
 from .errors import (
     BackendUnavailableError,
-    BenchError,
-    BenchRegressionError,
     DataFileError,
     EdgeMnistError,
     ImageError,
@@ -18,8 +16,6 @@ from .idx import read_idx
 __all__ = [
     "BACKENDS",
     "BackendUnavailableError",
-    "BenchError",
-    "BenchRegressionError",
     "Classifier",
     "DataFileError",
     "EdgeMnistError",

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backends import Backend, TensorInfo, open_backend
+from .backends.base import PIXELS
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
     from PIL import Image
 
-PIXELS = 784
 ACCEPTS = "(28, 28), (784,), (N, 784) or (N, 28, 28) arrays of float pixels in [0, 1] or integer pixels in 0-255"
 
 
@@ -84,12 +84,34 @@ class Prediction:
         return f"Prediction(digits={self.digits!r})"
 
 
+def _bad_floats(lo: Any, hi: Any) -> InvalidInputError:
+    bad = "NaN" if np.isnan(lo) or np.isnan(hi) else f"values from {lo:g} to {hi:g}"
+    return InvalidInputError(
+        f"got float pixels with {bad}; float pixels must be finite and in [0, 1].",
+        "scale 0-255 images by 1/255, or pass them as uint8.",
+    )
+
+
+_U8 = np.dtype(np.uint8)
+_F32 = np.dtype(np.float32)
+# As unsigned integers, the bit patterns of the float32 values in [0, 1] are exactly those up
+# to 1.0's: negative numbers (sign bit), inf and NaN are all larger.
+_ONE_F32_BITS = np.float32(1.0).view(np.uint32)
+
+
 def as_batch(x: Any) -> np.ndarray:
     """Check an image or batch and return it as an (N, 784) array of its own dtype."""
-    if type(x) is np.ndarray and x.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == PIXELS:
-        if x.shape[0] == 0:
-            raise InvalidInputError("got an empty batch (0 images).")
-        return x  # the common case, checked in a few attribute reads
+    if type(x) is np.ndarray and x.ndim == 2 and x.shape[1] == PIXELS and x.shape[0]:
+        # The common cases, checked in a few attribute reads and (for floats) one reduction.
+        if x.dtype is _U8:
+            return x
+        if x.dtype is _F32 and x.flags.c_contiguous:
+            if x.view(np.uint32).max() <= _ONE_F32_BITS:
+                return x
+            lo, hi = x.min(), x.max()  # the exact check (it lets -0.0 through) and the message
+            if not (lo >= 0.0 and hi <= 1.0):
+                raise _bad_floats(lo, hi)
+            return x
     arr = np.asarray(x)
     if arr.shape in ((28, 28), (PIXELS,)):
         arr = arr.reshape(1, PIXELS)
@@ -104,13 +126,8 @@ def as_batch(x: Any) -> np.ndarray:
     kind = arr.dtype.kind
     if kind == "f":
         lo, hi = arr.min(), arr.max()
-        # NaN fails both comparisons, so this also rejects NaN and inf.
         if not (lo >= 0.0 and hi <= 1.0):
-            bad = "NaN" if np.isnan(lo) or np.isnan(hi) else f"values from {lo:g} to {hi:g}"
-            raise InvalidInputError(
-                f"got float pixels with {bad}; float pixels must be finite and in [0, 1].",
-                "scale 0-255 images by 1/255, or pass them as uint8.",
-            )
+            raise _bad_floats(lo, hi)
     elif kind in "ui":
         if kind == "i" or arr.dtype.itemsize > 1:
             lo, hi = arr.min(), arr.max()
@@ -141,6 +158,17 @@ class Classifier:
         inp, out = backend.input, backend.output
         self._in_dtype = np.dtype(inp.dtype)
         self._in_scale, self._in_zero = inp.scale, inp.zero_point
+        self._clip: tuple[int, int] | None = None
+        if inp.scale is not None:
+            self._scale, self._zero = np.float32(inp.scale), np.float32(inp.zero_point or 0)
+            info = np.iinfo(self._in_dtype)
+            low, high = self._zero, np.rint(np.float32(1) / self._scale) + self._zero
+            if low < info.min or high > info.max:  # [0, 1] does not fit: clip
+                self._clip = (int(info.min), int(info.max))
+        # The model's own per-image shape when it is not (784,), e.g. (28, 28) or (28, 28, 1).
+        image_shape = tuple(int(d) for d in inp.shape[1:])
+        self._image_shape = None if image_shape == (PIXELS,) else image_shape
+        self._scores_2d = len(out.shape) == 2
         self._from_u8 = self._u8_converter()
         self._dequantize: Callable[[np.ndarray], np.ndarray] | None = None
         if out.scale is not None:
@@ -155,7 +183,7 @@ class Classifier:
 
     def _u8_converter(self) -> Callable[[np.ndarray], np.ndarray]:
         """The fastest exact map from uint8 pixels to the model's input values."""
-        table = self._quantize(np.arange(256, dtype=np.float32) / np.float32(255))
+        table = self.quantize(np.arange(256, dtype=np.float32) / np.float32(255))
         candidates: list[Callable[[np.ndarray], np.ndarray]] = []
         if table.dtype == np.int8:
             # Scale 1/255 with zero point -128 is pixel - 128: flipping the top bit.
@@ -184,23 +212,38 @@ class Classifier:
         """The interpreter wrapper behind this classifier."""
         return self._backend
 
-    def _quantize(self, pixels: np.ndarray) -> np.ndarray:
+    def quantize(self, pixels: np.ndarray) -> np.ndarray:
+        """Float32 pixels in [0, 1] to the model's input values, without checking them.
+
+        round(p / scale) + zero in one new array changed in place: the range check has
+        already proved that [0, 1] fits the integer type unless ``_clip`` says otherwise.
+        """
         if self._in_scale is None:
             return pixels.astype(self._in_dtype, copy=False)
-        info = np.iinfo(self._in_dtype)
-        q = np.round(pixels / np.float32(self._in_scale)) + self._in_zero
-        return np.clip(q, info.min, info.max).astype(self._in_dtype)
+        q = np.divide(pixels, self._scale, dtype=np.float32)
+        np.rint(q, out=q)
+        if self._zero:
+            np.add(q, self._zero, out=q)
+        if self._clip is not None:
+            np.clip(q, *self._clip, out=q)
+        return q.astype(self._in_dtype)
 
     def prepare(self, x: Any) -> np.ndarray:
         """Validate an image or batch and convert it to the model's input tensor."""
         batch = as_batch(x)
         if batch.dtype == np.uint8:
-            return self._from_u8(batch)
-        return self._quantize(batch.astype(np.float32, copy=False))
+            ready = self._from_u8(batch)
+        else:
+            ready = self.quantize(batch.astype(np.float32, copy=False))
+        if self._image_shape is not None:
+            ready = ready.reshape(len(ready), *self._image_shape)
+        return ready
 
     def predict(self, x: Any) -> Prediction:
         """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
         raw = self._backend.run(self.prepare(x))
+        if not self._scores_2d:
+            raw = raw.reshape(len(raw), -1)
         # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
         return Prediction(raw.argmax(axis=1), raw, self._dequantize)
 

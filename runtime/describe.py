@@ -15,8 +15,12 @@ MANIFEST_FILE = "manifest.json"
 
 def describe(path: str | Path, backend: str | None = None) -> dict[str, Any]:
     """Load the model and report what the runtime and the manifest know about it."""
-    path = Path(path)
-    clf = Classifier.load(path, backend=backend)
+    return describe_classifier(Classifier.load(path, backend=backend))
+
+
+def describe_classifier(clf: Classifier) -> dict[str, Any]:
+    """Report on a model that is already loaded (its file is read again for size and sha256)."""
+    path = Path(clf.info.path)
     out = clf.info.to_dict()
     out["size_bytes"] = path.stat().st_size
     out["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()

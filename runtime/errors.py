@@ -40,15 +40,5 @@ class DataFileError(EdgeMnistError):
     """An IDX data file that is missing, truncated or malformed."""
 
 
-class BenchError(EdgeMnistError):
-    """A benchmark option, report file or output path that cannot be used."""
-
-
-class BenchRegressionError(EdgeMnistError):
-    """A p50 latency got worse than the allowed regression between two reports."""
-
-    exit_code = 1
-
-
 class OutputError(EdgeMnistError):
     """An output file or folder that cannot be written."""

@@ -10,11 +10,6 @@ import numpy as np
 
 from .errors import DataFileError
 
-# Where the project's tools look for MNIST when no folder is given.
-ENV_DATA = "EDGE_MNIST_DATA"
-TEST_IMAGES = "t10k-images-idx3-ubyte"
-TEST_LABELS = "t10k-labels-idx1-ubyte"
-
 # IDX type codes (third byte of the magic number) to numpy dtypes (big-endian on disk).
 _DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),

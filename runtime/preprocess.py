@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import struct
 import warnings
@@ -12,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
 
-__all__ = ["MAX_PIXELS", "MIN_SIDE", "ImageInput", "load_image", "to_mnist"]
+__all__ = ["MAX_PIXELS", "MIN_SIDE", "ImageInput", "decode_image", "load_image", "to_mnist"]
 
 ImageInput = str | Path | Image.Image | np.ndarray
 
@@ -62,11 +63,25 @@ def load_image(path: str | Path) -> Image.Image:
     if path.is_dir():
         raise ImageError(f"{name}: is a directory, not an image file.", _FIX_FILE)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path)
+        return _open(path, name)
     except FileNotFoundError:
         raise ImageError(f"{name}: no such file.", "check the path.") from None
+
+
+def decode_image(data: bytes, name: str = "the image") -> Image.Image:
+    """Decode an image held in memory (an upload), with the same checks as ``load_image``."""
+    if not data:
+        raise ImageError(f"{name}: is empty (0 bytes).", _FIX_FILE)
+    return _open(io.BytesIO(data), name)
+
+
+def _open(source: Path | io.BytesIO, name: str) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(source)
+    except FileNotFoundError:
+        raise
     except UnidentifiedImageError:
         raise ImageError(
             f"{name}: not an image file Pillow can read (unknown or damaged format).", _FIX_FILE
@@ -84,25 +99,26 @@ def load_image(path: str | Path) -> Image.Image:
     return _upright(im)
 
 
-def to_mnist(image: ImageInput) -> np.ndarray:
+def to_mnist(image: ImageInput, name: str | None = None) -> np.ndarray:
     """Preprocess one digit image the way MNIST was made: a float32 (28, 28) array in [0, 1].
 
     ``image`` is a file path, a PIL image, or a numpy array: 2-D grayscale (uint8 0-255, uint16
     0-65535 or float 0-1) or H x W x 3 / H x W x 4 colour. A dark digit on a light background is
     inverted; the digit is cropped to its bounding box, scaled (keeping its aspect ratio) so that
     its longer side is 20 px, and placed on a black 28x28 canvas with its centre of mass at the
-    centre. Raises ``ImageError`` for unreadable, tiny, oversized or blank images.
+    centre. Raises ``ImageError`` for unreadable, tiny, oversized or blank images; its message
+    starts with ``name`` (default: the path, the PIL image's file name, or "the array").
     """
     if isinstance(image, np.ndarray):
-        name = "the array"
+        name = name or "the array"
         gray = _gray_from_array(image, name)
     elif isinstance(image, Image.Image):
-        name = getattr(image, "filename", "") or "the image"
+        name = name or getattr(image, "filename", "") or "the image"
         _check_size(image.size, name)
         _decode(image, name)
         gray = _gray_from_pil(image, name)
     elif isinstance(image, str | Path):
-        name = str(image)
+        name = name or str(image)
         gray = _gray_from_pil(load_image(image), name)
     else:
         raise ImageError(

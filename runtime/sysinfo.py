@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import shutil
@@ -12,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import ONNX_BACKENDS, TFLITE_BACKENDS
+from .backends import TABLE
 
 # Environment variables that change how many threads an interpreter uses.
 THREAD_ENV = (
@@ -22,12 +21,8 @@ THREAD_ENV = (
     "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS",
 )
-# Distributions whose versions go into the environment block.
-VERSIONED = (
-    *(dist for _mod, dist in TFLITE_BACKENDS.values()),
-    "tensorflow-cpu",
-    *(d for _m, d in ONNX_BACKENDS.values()),
-)
+# Distributions whose versions go into the environment block: every backend's packages.
+VERSIONED = tuple(dist for spec in TABLE for dist in spec.dists)
 
 
 def peak_rss_bytes() -> int | None:
@@ -110,10 +105,13 @@ def temperature_c() -> float | None:
     return _sys_number("/sys/class/thermal/thermal_zone0/temp", 1000.0)
 
 
-def package_versions() -> dict[str, str]:
-    """Installed versions of numpy and the interpreter packages."""
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Installed versions of numpy, the interpreter packages and the ``extra`` distributions
+    (the one place that collects versions, for bench reports and the host's records alike)."""
+    import importlib.metadata
+
     out = {"numpy": np.__version__}
-    for dist in VERSIONED:
+    for dist in dict.fromkeys((*extra, *VERSIONED)):
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:

@@ -1,4 +1,4 @@
-"""Tests for the latency benchmark (runtime/bench.py, 'edge-mnist bench') on real interpreters."""
+"""Tests for the latency benchmark (runtime/bench/, 'edge-mnist bench') on real interpreters."""
 
 from __future__ import annotations
 
@@ -13,41 +13,34 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-# The CLI tests go through the top-level app, which must wire the bench group:
-# app.add_typer(bench_app, name="bench") in edge_mnist/cli.py (without it they fail with
-# "No such command 'bench'").
 from edge_mnist.cli import app
 from edge_mnist.runtime import Classifier, DataFileError
-from edge_mnist.runtime.backends import TFLITE_BACKENDS
+from edge_mnist.runtime.backends import SPECS, installed
 from edge_mnist.runtime.bench import (
+    RAW,
+    RUNTIME,
     BenchConfig,
+    BenchError,
+    diff_reports,
     load_test_images,
     parse_batches,
     parse_percent,
-    raw_loop,
+    read_report,
+    report_schema,
     summarize,
     time_calls,
     time_interleaved,
 )
-from edge_mnist.runtime.bench_report import (
-    RAW,
-    REPORT_SCHEMA,
-    RUNTIME,
-    STAT_KEYS,
-    compare_reports,
-)
-from edge_mnist.runtime.errors import BenchError
+
+REPORT_SCHEMA = report_schema()
+STAT_KEYS = ("count", "mean", "std", "min", "p50", "p90", "p99", "max")
 
 pytestmark = pytest.mark.device
 
 # The first TFLite interpreter installed here: litert in the main environment, tflite-runtime
 # in the device-like one.
 TFLITE_HERE = next(
-    (
-        n
-        for n in ("litert", "tflite-runtime")
-        if importlib.util.find_spec(TFLITE_BACKENDS[n][0].split(".")[0])
-    ),
+    (n for n in ("litert", "tflite-runtime") if installed(SPECS[n])),
     "litert",
 )
 
@@ -143,7 +136,7 @@ def test_parse_batches_and_percent() -> None:
 
 
 def test_config_rejects_bad_values() -> None:
-    BenchConfig().check()
+    BenchConfig().validate()
     for config in (
         BenchConfig(runs=5, seconds=1.0),
         BenchConfig(runs=0),
@@ -154,7 +147,7 @@ def test_config_rejects_bad_values() -> None:
         BenchConfig(batches=()),
     ):
         with pytest.raises(BenchError):
-            config.check()
+            config.validate()
 
 
 # --- timing loops on real interpreters ---------------------------------------------------------
@@ -176,31 +169,62 @@ def test_time_calls_counts() -> None:
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_raw_loop_runs_the_same_model(bench_artifacts: Path, name: str) -> None:
-    """The raw loop must compute what the runtime's backend computes, at every batch size."""
+def test_raw_call_runs_the_same_model(bench_artifacts: Path, name: str) -> None:
+    """The raw call must compute what the runtime's backend computes, at every batch size."""
     classifier = Classifier.load(bench_artifacts / name)
     images = np.random.default_rng(1).integers(0, 256, (64, 784), dtype=np.uint8)
     for batch in (1, 8, 3):
-        loop = raw_loop(classifier, images[:batch])
-        assert loop is not None
-        fn, prepared = loop
+        prepared = classifier.prepare(images[:batch])
+        call = classifier.backend.raw_call(prepared)
         assert prepared.shape == (batch, 784)
-        raw = np.asarray(fn(prepared))
+        raw = np.asarray(call(prepared))
         assert raw.shape == (batch, 10)
-        np.testing.assert_array_equal(
-            raw, classifier.backend.run(classifier.prepare(images[:batch]))
-        )
+        np.testing.assert_array_equal(raw, classifier.backend.run(prepared))
         np.testing.assert_array_equal(raw.argmax(axis=1), classifier.predict(images[:batch]).digits)
+        # Float pixels quantize to what the uint8 path feeds the interpreter.
+        floats = images[:batch].astype(np.float32) / np.float32(255)
+        np.testing.assert_array_equal(classifier.quantize(floats), prepared)
 
 
 def test_random_images_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EDGE_MNIST_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
     data = load_test_images()
     assert data.source == "random" and data.labels is None
     assert data.images.dtype == np.uint8 and data.images.shape[1] == 784
     assert data.batch(len(data.images) + 5).shape == (len(data.images) + 5, 784)
     with pytest.raises(DataFileError, match="--accuracy needs"):
-        load_test_images(data_dir=tmp_path, need_labels=True)
+        load_test_images(need_labels=True)
+
+
+def test_a_named_data_folder_must_hold_the_test_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EDGE_MNIST_DATA", raising=False)
+    with pytest.raises(DataFileError, match="no MNIST test images"):
+        load_test_images(data_dir=tmp_path)
+    with pytest.raises(DataFileError, match="no such data folder"):
+        load_test_images(data_dir=tmp_path / "nope")
+    monkeypatch.setenv("EDGE_MNIST_DATA", str(tmp_path))
+    with pytest.raises(DataFileError, match=r"\$EDGE_MNIST_DATA"):
+        load_test_images()
+
+
+def test_the_user_cache_is_honoured(
+    mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "edge-mnist" / "mnist"
+    cache.mkdir(parents=True)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        src = mnist_dir / name
+        if not src.exists():
+            pytest.skip(f"{src} is not gzip-compressed here")
+        (cache / name).symlink_to(src)
+    monkeypatch.delenv("EDGE_MNIST_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = load_test_images(need_labels=True)
+    assert data.source == str(cache / "t10k-images-idx3-ubyte.gz")
+    assert data.images.shape == (10_000, 784) and data.labels is not None
 
 
 # --- a real run's report -------------------------------------------------------------------------
@@ -357,46 +381,48 @@ def _slowed(
     return out
 
 
-def test_compare_identical_passes(report_file: Path) -> None:
-    result = _bench("compare", str(report_file), str(report_file))
+def test_diff_identical_passes(report_file: Path) -> None:
+    result = _bench("diff", str(report_file), str(report_file))
     assert result.exit_code == 0, result.output
     assert "No regression" in result.output
 
 
-def test_compare_2x_regression_fails(
+def test_diff_2x_regression_fails(
     report: dict[str, Any], report_file: Path, tmp_path: Path
 ) -> None:
     slow = tmp_path / "slow.json"
     slow.write_text(json.dumps(_slowed(report, 2.0, "model_int8.onnx", 1, RUNTIME)))
-    result = _bench("compare", str(report_file), str(slow), "--max-regression", "10%")
+    result = _bench("diff", str(report_file), str(slow), "--max-regression", "10%")
     assert result.exit_code == 1, result.output
     assert "regressed" in result.output and "model_int8.onnx" in result.output
     # A threshold above the change lets it through; "150" means 150%.
-    assert _bench("compare", str(report_file), str(slow), "--max-regression", "150").exit_code == 0
+    assert _bench("diff", str(report_file), str(slow), "--max-regression", "150").exit_code == 0
     # Faster is never a failure.
-    assert _bench("compare", str(slow), str(report_file)).exit_code == 0
+    assert _bench("diff", str(slow), str(report_file)).exit_code == 0
+    # The former name still works, hidden from the help.
+    assert _bench("compare", str(report_file), str(slow)).exit_code == 1
 
 
 def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) -> None:
     slow = _slowed(report, 1.5, "model_float32.tflite", BATCHES[-1], RAW)
-    comparison = compare_reports(report, slow, 10.0)
+    comparison = diff_reports(report, slow, 10.0)
     assert [(c.model, c.batch, c.mode) for c in comparison.regressions] == [
         ("model_float32.tflite", BATCHES[-1], RAW)
     ]
     assert comparison.regressions[0].change_pct == pytest.approx(50.0)
     fewer = copy.deepcopy(report)
     fewer["models"] = fewer["models"][:1]
-    statuses = {c.status for c in compare_reports(report, fewer, 10.0).changes}
+    statuses = {c.status for c in diff_reports(report, fewer, 10.0).changes}
     assert statuses == {"same", "gone"}
 
 
 def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
-    missing = _bench("compare", str(report_file), str(tmp_path / "nope.json"))
+    missing = _bench("diff", str(report_file), str(tmp_path / "nope.json"))
     assert missing.exit_code == 2 and "no such report" in missing.output
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"schema_version": 99}))
-    assert _bench("compare", str(report_file), str(other)).exit_code == 2
-    bad = _bench("compare", str(report_file), str(report_file), "--max-regression", "ten")
+    assert _bench("diff", str(report_file), str(other)).exit_code == 2
+    bad = _bench("diff", str(report_file), str(report_file), "--max-regression", "ten")
     assert bad.exit_code == 2 and "bad percentage" in bad.output
 
 
@@ -407,7 +433,7 @@ def test_compare_with_nothing_in_common_exits_2(report: dict[str, Any], tmp_path
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(report))
     new.write_text(json.dumps(renamed))
-    result = _bench("compare", str(old), str(new))
+    result = _bench("diff", str(old), str(new))
     assert result.exit_code == 2
     assert "no series in common" in result.output
 
@@ -419,7 +445,7 @@ def test_help_explains_both_forms() -> None:
     result = _bench("--help")
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "bench MODEL..." in text and "bench compare OLD.json NEW.json" in text
+    assert "bench MODEL..." in text and "bench diff OLD.json NEW.json" in text
 
 
 def test_missing_model_exits_2(tmp_path: Path) -> None:
@@ -444,9 +470,9 @@ def test_conflicting_options_exit_2(bench_artifacts: Path) -> None:
 
 def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
     absent = [
-        (name, dist)
-        for name, (module, dist) in TFLITE_BACKENDS.items()
-        if importlib.util.find_spec(module.split(".")[0]) is None
+        (spec.name, spec.dist)
+        for spec in SPECS.values()
+        if spec.format == "tflite" and not installed(spec)
     ]
     if not absent:
         pytest.skip("every TFLite interpreter is installed here")
@@ -463,3 +489,78 @@ def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
     assert "not installed" in result.output and f"pip install {dist}" in result.output
     # Nothing was timed: the ONNX model listed first must not have been benchmarked.
     assert "runtime vs raw" not in result.output
+
+
+def test_python_dash_m_on_a_copied_runtime_folder(bench_artifacts: Path, tmp_path: Path) -> None:
+    """A board with only the runtime folder: 'python -m runtime.bench' times and diffs."""
+    import shutil
+    import subprocess
+    import sys
+
+    import edge_mnist.runtime as rt
+
+    shutil.copytree(
+        Path(rt.__file__).parent, tmp_path / "runtime", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    out = tmp_path / "board.json"
+
+    def bench(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "runtime.bench", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    model = str(bench_artifacts / "model_int8.onnx")
+    timed = bench(
+        model,
+        "--batch",
+        "1",
+        "--runs",
+        "3",
+        "--warmup",
+        "0",
+        "--pixels",
+        "float",
+        "--json",
+        str(out),
+    )
+    assert timed.returncode == 0, timed.stderr
+    assert "runtime-float" in timed.stdout and "raw-float" in timed.stdout
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, REPORT_SCHEMA)
+    assert {r["mode"] for r in report["models"][0]["results"]} == {"runtime-float", "raw-float"}
+    same = bench("diff", str(out), str(out))
+    assert same.returncode == 0, same.stderr
+    assert "model_int8.onnx (onnxruntime) batch 1 runtime-float: +0.0% same" in same.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = bench(model, "--data-dir", str(empty))
+    assert missing.returncode == 2
+    assert "no MNIST test images" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_reader_and_jsonschema_agree(report: dict[str, Any], tmp_path: Path) -> None:
+    """read_report checks the same schema file with the keywords it uses."""
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(report))
+    assert read_report(good) == report
+    breakages = [
+        lambda r: r["models"][0]["results"][0]["latency_us"].pop("p50"),
+        lambda r: r["models"][0]["results"][0].update(batch=0),
+        lambda r: r["models"][0].update(extra=1),
+        lambda r: r["settings"].update(pixels=["rgb"]),
+        lambda r: r["environment"].update(cores="two"),
+    ]
+    for i, breakage in enumerate(breakages):
+        broken = copy.deepcopy(report)
+        breakage(broken)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, REPORT_SCHEMA)
+        path = tmp_path / f"broken{i}.json"
+        path.write_text(json.dumps(broken))
+        with pytest.raises(BenchError, match="malformed"):
+            read_report(path)

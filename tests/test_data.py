@@ -32,7 +32,7 @@ from edge_mnist.data import (
     mirrors,
     resolve_data_dir,
 )
-from edge_mnist.errors import DataError, DataFileError, EdgeMnistError
+from edge_mnist.errors import DataError, DataFileError, EdgeMnistError, OutputError
 from edge_mnist.runtime.idx import parse_idx, read_idx, read_idx_bytes
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
@@ -568,6 +568,19 @@ def test_all_mirrors_failing_says_where_to_put_the_files(
     assert sorted(p.name for p in target.iterdir()) == sorted(
         f"{n}.gz" for n in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES)
     )
+
+
+def test_a_full_disk_stops_the_download_and_says_so(
+    mnist_dir: Path, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch, local: Mirrors
+) -> None:
+    first, second = local.serve(mnist_dir), local.serve(mnist_dir)
+    monkeypatch.setenv(ENV_MIRRORS, f"{first},{second}")
+    with pytest.raises(OutputError, match=r"no space left on the device at .*small-disk") as info:
+        ensure_files(tiny_tmpfs, download=True)
+    assert info.value.fix == "free space or choose another folder."
+    # Another mirror would fill the disk just the same: it is never asked.
+    assert local.servers[0].hits and local.servers[1].hits == []  # type: ignore[attr-defined]
+    assert [p.name for p in tiny_tmpfs.iterdir() if p.name.endswith(".part")] == []
 
 
 def test_no_download_never_contacts_a_mirror(

@@ -13,6 +13,8 @@ import importlib.metadata
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +171,12 @@ def poisoned_model(artifacts: Path, mnist: Any, tmp_path_factory: pytest.TempPat
 def test_export_writes_the_four_files_and_the_manifest(artifacts: Path) -> None:
     files = _files(artifacts)
     assert set(ARTIFACTS) | {MANIFEST_FILE, "model.keras"} <= files
-    assert {f for f in files if f.startswith("model_")} == set(ARTIFACTS)
+    # 'all' also generates the C source from the int8 .tflite (not a manifest artifact).
+    assert {f for f in files if f.startswith("model_")} == {
+        *ARTIFACTS,
+        "model_int8.c",
+        "model_int8.h",
+    }
     assert not [f for f in files if f.startswith(".")], "temporary files left behind"
     manifest = _manifest(artifacts)
     assert list(manifest["artifacts"]) == list(ARTIFACTS)
@@ -455,7 +462,7 @@ def test_export_rejects_an_int8_file_that_disagrees_and_keeps_nothing(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "out"
-    with pytest.raises(ExportError) as info:
+    with pytest.raises(ExportError, match="disagrees with the Keras model") as info:
         export(poisoned_model, mnist, out, fmt="tflite", quantize="int8")
     message = str(info.value)
     assert "model_int8.tflite disagrees with the Keras model" in message
@@ -591,3 +598,91 @@ def test_cli_export_rejects_bad_input_cleanly(
     assert BAD_INPUTS[case] in _error_line(result)
     assert "Traceback" not in result.output
     assert leftovers == set(), f"files left in the output folder: {leftovers}"
+
+
+# ---------------------------------------------------------------- reproducible, atomic, concurrent
+
+# Exports both ONNX files of a model in a fresh interpreter, the way 'export --format onnx' does.
+FRESH_ONNX_EXPORT = """
+import sys
+from pathlib import Path
+from edge_mnist.data import load_mnist
+from edge_mnist.export import export
+
+model, out, data_dir = map(Path, sys.argv[1:4])
+data = load_mnist(data_dir, download=False)
+for quantize in ("int8", "none"):
+    export(model, data, out, fmt="onnx", quantize=quantize)
+"""
+
+
+@pytest.mark.slow
+def test_onnx_export_is_byte_for_byte_reproducible(
+    artifacts: Path, mnist: Any, mnist_dir: Path, tmp_path: Path
+) -> None:
+    """'export --format all' (the session artifacts), '--format onnx' in this process (after
+    other conversions already ran in it) and in a fresh process give the same bytes."""
+    model = artifacts / "model.keras"
+    here, fresh = tmp_path / "here", tmp_path / "fresh"
+    for quantize in ("int8", "none"):
+        export(model, mnist, here, fmt="onnx", quantize=quantize)
+    child = subprocess.run(
+        [sys.executable, "-c", FRESH_ONNX_EXPORT, str(model), str(fresh), str(mnist_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    for name in (INT8_ONNX, FLOAT_ONNX):
+        reference = (artifacts / name).read_bytes()
+        assert (here / name).read_bytes() == reference, f"{name} differs within one process"
+        assert (fresh / name).read_bytes() == reference, f"{name} differs in a fresh process"
+        recorded = {_manifest(f)["artifacts"][name]["sha256"] for f in (artifacts, here, fresh)}
+        assert recorded == {_sha256(artifacts / name)}
+
+
+@pytest.mark.slow
+def test_an_interrupted_export_all_changes_no_file(
+    artifacts: Path, mnist: Any, tmp_path: Path
+) -> None:
+    """Interrupted after both TFLite files passed validation: neither they nor the manifest
+    replace the previous set, and no temporary file stays."""
+    out = tmp_path / "artifacts"
+    shutil.copytree(artifacts, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    seen = []
+
+    def interrupt(message: str) -> None:
+        seen.append(message)
+        if message == f"converting {INT8_ONNX}":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export(artifacts / "model.keras", mnist, out, fmt="all", on_stage=interrupt)
+    assert f"validating {FLOAT_TFLITE}" in seen, seen
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after.keys() == before.keys(), "files appeared or vanished"
+    assert [name for name in before if after[name] != before[name]] == []
+
+
+@pytest.mark.slow
+def test_concurrent_cli_exports_into_one_folder_keep_both_entries(
+    artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    base = [sys.executable, "-m", "edge_mnist", "export", "--model", str(artifacts / "model.keras")]
+    base += ["--out", str(out), "--data-dir", str(mnist_dir), "--quantize", "none"]
+    children = [
+        subprocess.Popen(
+            [*base, "--format", fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for fmt in ("tflite", "onnx")
+    ]
+    outputs = [c.communicate(timeout=600) for c in children]
+    assert [c.returncode for c in children] == [0, 0], outputs
+    manifest = _manifest(out)
+    assert sorted(manifest["artifacts"]) == sorted([FLOAT_TFLITE, FLOAT_ONNX])
+    for name in (FLOAT_TFLITE, FLOAT_ONNX):
+        assert manifest["artifacts"][name]["sha256"] == _sha256(out / name)
+    assert _files(out) == {FLOAT_TFLITE, FLOAT_ONNX, MANIFEST_FILE}

@@ -1,4 +1,4 @@
-"""Tests for the accuracy gate: edge_mnist.gate.run_check and the 'check' command.
+"""Tests for the accuracy gate: edge_mnist.gate.run_gate and the 'check' command.
 
 Real MNIST, real models and real interpreters. The session ``artifacts`` folder is read-only:
 every test that changes a file works on a copy.
@@ -6,6 +6,7 @@ every test that changes a file works on a copy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -19,9 +20,10 @@ import pytest
 from typer.testing import CliRunner
 
 from edge_mnist.cli import app
-from edge_mnist.errors import UsageError
-from edge_mnist.gate import run_check
+from edge_mnist.errors import CheckFailedError, UsageError
+from edge_mnist.gate import run_gate, write_junit
 from edge_mnist.manifest import MANIFEST_FILE
+from edge_mnist.runtime.atomic import TEMP_MARK
 
 ARTIFACTS = ("model_int8.tflite", "model_float32.tflite", "model_int8.onnx", "model_float32.onnx")
 MAX_DROP = 0.5
@@ -144,9 +146,9 @@ def test_check_junit_has_one_passing_testcase_per_artifact(good: Run) -> None:
         assert float(props["accuracy"]) == pytest.approx(good.entry(case.get("name"))["accuracy"])
 
 
-def test_run_check_library_call(artifacts: Path, mnist_dir: Path) -> None:
+def test_run_gate_library_call(artifacts: Path, mnist_dir: Path) -> None:
     pytest.importorskip("tensorflow")
-    report = run_check(artifacts, max_drop=MAX_DROP, data_dir=mnist_dir)
+    report = run_gate(artifacts, max_drop=MAX_DROP, data_dir=mnist_dir)
     assert report.passed and report.failures() == []
     assert [a.name for a in report.artifacts] == list(ARTIFACTS)
     assert all(
@@ -378,12 +380,24 @@ def _report_into_a_folder(artifacts: Path, tmp_path: Path) -> tuple[Path, list[s
     return artifacts, ["--json", str(tmp_path / "somedir")]
 
 
+def _deep_manifest(artifacts: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    (tmp_path / MANIFEST_FILE).write_text("[" * 100_000 + "]" * 100_000)
+    return tmp_path, []
+
+
+def _deep_baseline(artifacts: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    (tmp_path / "baseline.json").write_text('{"artifacts":' * 50_000 + "[]" + "}" * 50_000)
+    return artifacts, ["--baseline", str(tmp_path / "baseline.json")]
+
+
 USAGE_ERRORS = {
     "missing-manifest": (_no_manifest, "manifest.json not found"),
     "garbled-manifest": (_garbled_manifest, "cannot read the manifest"),
     "empty-manifest": (_empty_manifest, "lists no artifacts"),
     "negative-max-drop": (_negative_drop, "--max-drop must be a finite number >= 0, got -1.0"),
-    "unreadable-baseline": (_unreadable_baseline, "not a readable baseline"),
+    "unreadable-baseline": (_unreadable_baseline, "cannot read the baseline (not valid JSON"),
+    "deep-manifest": (_deep_manifest, "cannot read the manifest (JSON nested too deeply)"),
+    "deep-baseline": (_deep_baseline, "cannot read the baseline (JSON nested too deeply)"),
     "report-into-a-folder": (_report_into_a_folder, "is a folder"),
 }
 
@@ -402,15 +416,51 @@ def test_check_usage_errors_exit_2(
     assert not run.json_path.exists() and not run.junit_path.exists()
 
 
-def test_run_check_raises_usage_errors(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
+def test_run_gate_raises_usage_errors(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not found") as info:
-        run_check(tmp_path, data_dir=mnist_dir)
+        run_gate(tmp_path, data_dir=mnist_dir)
     assert info.value.exit_code == 2
     with pytest.raises(UsageError, match="--max-drop must be a finite number >= 0"):
-        run_check(artifacts, max_drop=-1, data_dir=mnist_dir)
+        run_gate(artifacts, max_drop=-1, data_dir=mnist_dir)
 
 
 def test_check_rejects_a_nan_max_drop(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     run = _check(artifacts, mnist_dir, tmp_path / "reports", "--max-drop", "nan")
     assert run.result.exit_code == 2, run.result.output
+    assert "--max-drop must be a finite number >= 0, got nan" in _error_line(run.result)
+    assert not run.json_path.exists()
+
+
+# ---------------------------------------------------------------- model files the manifest lacks
+
+
+def test_check_flags_model_files_the_manifest_does_not_list(
+    artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    """An interrupted or foreign export can leave a model nothing gated: a warning, and a
+    failure with strict."""
+    pytest.importorskip("tensorflow")
+    folder = _copy(artifacts, tmp_path)
+    shutil.copy(folder / "model_int8.onnx", folder / "model_extra.onnx")
+    (folder / f".model_int8.onnx{TEMP_MARK}1-abc.onnx").write_bytes(b"hidden temp: ignored")
+    (folder / "notes.txt").write_text("not a model\n")
+    strict = run_gate(folder, max_drop=MAX_DROP, data_dir=mnist_dir, strict=True)
+    warning = (
+        "model_extra.onnx: in the folder but not in the manifest, so not gated "
+        "(an interrupted or foreign export?)"
+    )
+    assert strict.unlisted == ["model_extra.onnx"] and strict.warnings == [warning]
+    assert all(a.passed for a in strict.artifacts) and not strict.passed
+    assert strict.failures() == [warning]
+    with pytest.raises(CheckFailedError, match=r"model_extra\.onnx: in the folder but not"):
+        strict.raise_if_failed()
+    write_junit(strict, tmp_path / "junit.xml")
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    assert suite.get("tests") == "5" and suite.get("failures") == "1"
+    assert strict.to_dict()["unlisted"] == ["model_extra.onnx"]
+
+    lenient = dataclasses.replace(strict, strict=False)
+    assert lenient.passed and lenient.failures() == [] and lenient.warnings == [warning]
+    assert lenient.to_dict()["passed"] is True and lenient.to_dict()["warnings"] == [warning]
+    lenient.raise_if_failed()

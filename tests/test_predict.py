@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,7 +70,9 @@ def test_predict_classifies_image_folders(artifacts, variants, kind):
     assert accuracy >= 0.94, f"{kind}: {accuracy:.2%}"
 
 
-def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir):
+def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir, test_images):
+    import onnxruntime as ort
+
     images = next(mnist_dir.glob("t10k-images-idx3-ubyte*"))
     labels = next(mnist_dir.glob("t10k-labels-idx1-ubyte*"))
     result = runner.invoke(
@@ -85,7 +88,15 @@ def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "Accuracy:" in result.stdout and "on 2000 images" in result.stdout
+    printed = re.search(r"Accuracy: ([0-9.]+)% on 2000 images\.", result.stdout)
+    assert printed, result.stdout
+    # The same file through the raw onnxruntime session on the same 2000 images.
+    x, y = test_images
+    session = ort.InferenceSession(str(artifacts / "model_int8.onnx"))
+    probs = session.run(None, {"pixels": x[:2000].astype(np.float32) / np.float32(255)})[0]
+    expected = float(np.mean(probs.argmax(axis=1) == y[:2000])) * 100
+    assert float(printed.group(1)) == pytest.approx(expected, abs=0.005 + 1e-9)
+    assert expected > 90
 
 
 def test_predict_rejects_images_given_as_labels(artifacts, mnist_dir):

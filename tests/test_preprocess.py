@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from edge_mnist.runtime.datadir import TEST_IMAGES, TEST_LABELS
 from edge_mnist.runtime.errors import ImageError
-from edge_mnist.runtime.idx import TEST_IMAGES, TEST_LABELS, find_idx, read_idx
+from edge_mnist.runtime.idx import find_idx, read_idx
 from edge_mnist.runtime.preprocess import MAX_PIXELS, MIN_SIDE, load_image, to_mnist
 
 pytestmark = pytest.mark.device

@@ -18,17 +18,17 @@ from edge_mnist.runtime import (
     InvalidInputError,
     ModelLoadError,
 )
-from edge_mnist.runtime.backends import TFLITE_BACKENDS, _numpy2_conflict
+from edge_mnist.runtime.backends import SPECS, conflict, installed
 
 pytestmark = pytest.mark.device
 
 
 def _usable_tflite_backends() -> list[str]:
     usable = []
-    for name, (module, _dist) in TFLITE_BACKENDS.items():
-        if name == "tensorflow" or importlib.util.find_spec(module.split(".")[0]) is None:
+    for name, spec in SPECS.items():
+        if spec.format != "tflite" or name == "tensorflow" or not installed(spec):
             continue
-        if _numpy2_conflict(name) is None:
+        if conflict(spec) is None:
             usable.append(name)
     return usable
 
@@ -38,7 +38,7 @@ TFLITE_BACKENDS_HERE = _usable_tflite_backends()
 
 def _raw_tflite_digits(backend: str, path: Path, images: np.ndarray) -> np.ndarray:
     """The interpreter alone: quantize by hand, one image per invoke, argmax the raw output."""
-    module = __import__(TFLITE_BACKENDS[backend][0], fromlist=["Interpreter"])
+    module = __import__(str(SPECS[backend].module), fromlist=["Interpreter"])
     interpreter = module.Interpreter(model_path=str(path))
     interpreter.allocate_tensors()
     inp = interpreter.get_input_details()[0]
@@ -119,6 +119,29 @@ def test_accepted_shapes_and_dtypes_agree(int8, test_images):
     assert probs.dtype == np.float32 and np.allclose(probs.sum(1), 1.0, atol=0.05)
 
 
+@pytest.mark.parametrize("bad", [np.nan, -np.nan, np.inf, -np.inf, -1e-30, 1.0000001, 2.0])
+def test_float_batches_are_checked_in_one_pass(int8, test_images, bad):
+    """(N, 784) float32 batches take the fused check: every bad value is still rejected."""
+    images, _ = test_images
+    batch = images[:4].astype(np.float32) / np.float32(255)
+    batch[2, 400] = bad
+    with pytest.raises(InvalidInputError, match=r"\[0, 1\]"):
+        int8.predict(batch)
+
+
+def test_float_check_lets_negative_zero_through(int8, test_images):
+    images, _ = test_images
+    batch = images[:4].astype(np.float32) / np.float32(255)
+    expected = int8.predict(batch).digits
+    batch[batch == 0] = -0.0
+    assert np.signbit(batch).any()
+    assert np.array_equal(int8.predict(batch).digits, expected)
+    # A strided view takes the general path and agrees.
+    wide = np.zeros((4, 2 * 784), np.float32)
+    wide[:, ::2] = batch
+    assert np.array_equal(int8.predict(wide[:, ::2]).digits, expected)
+
+
 @pytest.mark.parametrize(
     ("x", "words"),
     [
@@ -171,11 +194,7 @@ def test_wrong_backend_for_the_format(artifacts):
 
 
 def test_missing_backend_names_the_package(artifacts):
-    absent = [
-        n
-        for n, (m, _) in TFLITE_BACKENDS.items()
-        if importlib.util.find_spec(m.split(".")[0]) is None
-    ]
+    absent = [n for n, spec in SPECS.items() if spec.format == "tflite" and not installed(spec)]
     if not absent:
         pytest.skip("every TFLite backend is installed here")
     with pytest.raises(BackendUnavailableError) as info:

@@ -106,7 +106,7 @@ def test_saved_model_reproduces_the_recorded_test_accuracy(trained, mnist) -> No
 def test_train_refuses_to_overwrite_without_force(trained, mnist, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = _copy_model(trained[0], tmp_path / "out")
     before = {name: (out / name).read_bytes() for name in (MODEL_FILE, RECORD_FILE)}
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(UsageError, match="already exists") as info:
         train(PAIR_CONFIG, mnist, out)
     assert str(out / MODEL_FILE) in info.value.problem
     assert "already exists" in info.value.problem
@@ -211,20 +211,36 @@ def test_force_overwrites_the_existing_model(pair, trained) -> None:  # type: ig
     ],
 )
 def test_invalid_config_is_a_usage_error(change: dict[str, Any], option: str) -> None:
-    with pytest.raises(UsageError) as info:
-        TrainConfig(**change).check()
+    with pytest.raises(UsageError, match=option) as info:
+        TrainConfig(**change).validate()
     assert option in info.value.problem
     assert info.value.exit_code == 2
 
 
-def test_valid_edge_values_pass_the_check() -> None:
-    TrainConfig().check()
-    TrainConfig(epochs=1, patience=0, batch_size=1, dropout=0.0, learning_rate=1e-9).check()
+@pytest.mark.parametrize(
+    ("field", "edge", "beyond"),
+    [
+        ("epochs", 1, 0),
+        ("patience", 0, -1),
+        ("batch_size", 1, 0),
+        ("dropout", 0.0, -1e-9),
+        ("dropout", 0.999, 1.0),
+        ("learning_rate", 1e-9, 0.0),
+    ],
+)
+def test_config_limits_sit_exactly_at_the_edge(field: str, edge: Any, beyond: Any) -> None:
+    """The edge value passes and the next one past it fails, naming the option."""
+    TrainConfig().validate()  # the defaults are valid
+    config = TrainConfig(**{field: edge})
+    assert config.validate() is None and getattr(config, field) == edge
+    option = "--" + field.replace("_", "-")
+    with pytest.raises(UsageError, match=f"{option} must be"):
+        TrainConfig(**{field: beyond}).validate()
 
 
 def test_unknown_arch_in_config_is_rejected() -> None:
     with pytest.raises(UnknownArchitectureError, match="mlp-300x2"):
-        TrainConfig(arch="cnn").check()
+        TrainConfig(arch="cnn").validate()
 
 
 def test_fit_and_train_reject_bad_config_before_training(mnist, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,66 @@
+"""Int8 .tflite -> plain C99 for microcontrollers, bit-exact with the TFLite interpreter.
+
+``export_c`` reads the model with the runtime's NumPy engine (the project's one .tflite
+parser), turns it into integer constants (plan.py) and writes ``model_int8.h`` and
+``model_int8.c`` (render.py), both atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from edge_mnist.runtime.atomic import atomic_path
+
+from .plan import Plan
+from .render import Card, header, source
+
+__all__ = ["STEM", "export_c", "load_plan"]
+
+STEM = "model_int8"
+
+
+def load_plan(tflite_path: Path) -> Plan:
+    """Parse an int8 .tflite file into the plan the C is generated from."""
+    from .from_engine import plan_from_tflite
+
+    return plan_from_tflite(Path(tflite_path))
+
+
+def _card(tflite_path: Path, manifest_entry: dict[str, Any] | None) -> Card:
+    sha = hashlib.sha256(tflite_path.read_bytes()).hexdigest()
+    entry = manifest_entry
+    if entry is None:
+        manifest = tflite_path.parent / "manifest.json"
+        try:
+            entry = json.loads(manifest.read_text())["artifacts"][tflite_path.name]
+        except (OSError, ValueError, KeyError, TypeError):
+            entry = None
+    accuracy = None
+    # A manifest entry for another file (re-exported since) must not lend it its accuracy.
+    if isinstance(entry, dict) and entry.get("sha256") == sha:
+        value = entry.get("test_accuracy")
+        accuracy = float(value) if isinstance(value, int | float) else None
+    return Card(tflite_path.name, sha, accuracy)
+
+
+def export_c(
+    tflite_path: str | Path, out_dir: str | Path, manifest_entry: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write model_int8.h and model_int8.c for an int8 .tflite; return their paths.
+
+    The test accuracy in the header comes from ``manifest_entry`` or, if not given, from
+    manifest.json beside the model, and only when its sha256 matches the file.
+    """
+    tflite_path = Path(tflite_path)
+    out_dir = Path(out_dir)
+    plan = load_plan(tflite_path)
+    card = _card(tflite_path, manifest_entry)
+    h_path, c_path = out_dir / f"{STEM}.h", out_dir / f"{STEM}.c"
+    # Both files are renamed into place only after both were written.
+    with atomic_path(h_path, suffix=".h") as h_tmp, atomic_path(c_path, suffix=".c") as c_tmp:
+        h_tmp.write_text(header(plan, card, STEM), encoding="utf-8")
+        c_tmp.write_text(source(plan, card, STEM), encoding="utf-8")
+    return [h_path, c_path]

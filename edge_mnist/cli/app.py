@@ -1,0 +1,147 @@
+"""The Typer app every command module registers on: exit codes, error messages, --version.
+
+Exit codes: 0 success, 1 a check failed, 2 bad usage or input (an EdgeMnistError's own
+``exit_code``), 3 a bug in edge-mnist (any other exception; EDGE_MNIST_DEBUG=1 shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from edge_mnist.runtime.errors import EdgeMnistError
+
+try:  # typer >= 0.28 vendors click; its usage errors derive from TyperException.
+    from typer import TyperException as _UsageProblem
+except ImportError:  # typer < 0.28 raises click's own exceptions.
+    from click import ClickException as _UsageProblem  # type: ignore[assignment,no-redef]
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+# A bug, not a user error: distinct from 1 (check failed) and 2 (bad usage or input).
+EXIT_INTERNAL = 3
+DEBUG_ENV = "EDGE_MNIST_DEBUG"
+
+# Fills in a command's option details (help, defaults) when the command is first looked up.
+Completer = Callable[[Any], None]
+_completers: dict[str, list[Completer]] = {}
+
+
+def complete_later(command: str, completer: Completer) -> None:
+    """Run ``completer(click_command)`` when ``command`` is first looked up (to run it or to show
+    help). Host commands take choices, help and defaults from host modules this way (the model
+    registry, the training recipe), so that a device command never imports those modules."""
+    _completers.setdefault(command, []).append(completer)
+
+
+class _Group(TyperGroup):
+    """Turns the project's errors into a message and an exit code, never a traceback."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            for complete in _completers.get(cmd_name, ()):
+                complete(command)
+        return command
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EdgeMnistError as exc:
+            fail(exc)
+        except (typer.Exit, typer.Abort, _UsageProblem, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            err.print(
+                f"This is a bug in edge-mnist. Run again with {DEBUG_ENV}=1 for the "
+                "traceback, and report it.",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def fail(exc: EdgeMnistError) -> NoReturn:
+    """Print an error's problem and fix on stderr and exit with its code."""
+    err.print(f"[bold red]error:[/] {exc.problem}", highlight=False, soft_wrap=True)
+    if exc.fix:
+        err.print(f"[bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _typer() -> typer.Typer:
+    return typer.Typer(
+        cls=_Group,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+app = _typer()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from edge_mnist import __version__
+
+        console.print(f"edge-mnist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Train the classic Keras MNIST MLP, export it to int8 TFLite and ONNX, gate its accuracy,
+    and run and benchmark it on edge devices.
+
+    Exit codes: 0 success, 1 a check failed, 2 bad usage or input.
+    """
+
+
+def run(args: list[str] | None = None) -> None:
+    """Run the command line. A command named first is built alone: Typer otherwise builds
+    every command's options before running one, which a board pays for at every start."""
+    args = sys.argv[1:] if args is None else args
+    name = args[0] if args else None
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or c.callback.__name__.lower().replace("_", "-")) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not (commands or groups):
+        app(args=args)
+        return
+    alone = _typer()
+    alone.registered_callback = app.registered_callback
+    alone.registered_commands = commands
+    alone.registered_groups = groups
+    alone(args=args)
+
+
+def emit_json(obj: Any) -> None:
+    """Machine-readable output on stdout."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")

@@ -1,0 +1,294 @@
+"""The 'edge-mnist bench' commands: time models on this device, and diff two bench reports.
+
+Device side: the runtime's benchmark is imported when a command runs; only --keras reaches for
+TensorFlow and the host's Keras loader, and only when it is given.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from edge_mnist.runtime.bench.config import DEFAULT_BATCHES, PIXEL_FORMS
+from edge_mnist.runtime.bench.timing import DEFAULT_RUNS, DEFAULT_WARMUP
+
+from .app import app, console, err
+from .options import BACKEND_HELP
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from edge_mnist.runtime.bench import ExternalModel
+
+HELP = (
+    "Time models on this device: our runtime against the raw interpreter loop.\n\n"
+    "Two forms:\n\n"
+    "[bold]edge-mnist bench MODEL... \\[OPTIONS][/] (short for [bold]bench run[/]): for each "
+    "model × backend × batch size, the load time, first inference, latency percentiles, "
+    "throughput, file size, memory and our runtime's overhead over the bare interpreter; "
+    "see 'bench run --help'.\n\n"
+    "[bold]edge-mnist bench diff OLD.json NEW.json \\[--max-regression 10%][/]: a table of "
+    "p50 changes between two 'bench --json' reports; exits 1 when any p50 regressed beyond "
+    "the threshold."
+)
+
+
+class _DefaultRun(TyperGroup):
+    """Routes 'bench MODEL...' to 'bench run MODEL...' when the first word is no subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+bench_app = typer.Typer(
+    cls=_DefaultRun,
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _keras_model(path: Path) -> ExternalModel:
+    """The float Keras model, timed through model.predict and model(x, training=False)."""
+    import numpy as np
+
+    from edge_mnist.runtime.bench import BenchError, ExternalModel, ExternalRunner
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise BenchError(
+            "--keras needs TensorFlow, which is not installed here.",
+            "run it on the host (pip install 'edge-mnist[train]'), or drop --keras.",
+        )
+    if not path.is_file():
+        raise BenchError(
+            f"{path}: no such Keras model.", "pass a .keras file written by 'edge-mnist train'."
+        )
+
+    def setup() -> str:
+        from edge_mnist.tf import import_tf
+
+        return str(import_tf().__version__)
+
+    def load(model_path: Path) -> ExternalRunner:
+        from edge_mnist.evaluate import load_keras
+        from edge_mnist.tf import import_tf
+
+        tf = import_tf()
+        model = load_keras(model_path)
+
+        def predict(x: Any) -> Any:
+            return model.predict(x, batch_size=len(x), verbose=0)
+
+        def call(x: Any) -> Any:
+            return model(x, training=False).numpy()
+
+        def prepare(images: np.ndarray) -> Any:
+            # The float model's own input: pixels / 255 as float32, already a tensor for calls.
+            return tf.constant(images.astype(np.float32) / np.float32(255.0))
+
+        return ExternalRunner(prepare, {"keras.predict": predict, "keras.call": call})
+
+    return ExternalModel(path=path, format="keras", backend="tensorflow", setup=setup, load=load)
+
+
+@bench_app.command("run")
+def run(
+    models: Annotated[
+        list[Path], typer.Argument(help=".tflite and .onnx files to time.", show_default=False)
+    ],
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--backend",
+            "-b",
+            help=f"{BACKEND_HELP} Repeat to time several on each model.",
+            show_default=False,
+        ),
+    ] = None,
+    batch: Annotated[str, typer.Option("--batch", help="Batch sizes, comma-separated.")] = ",".join(
+        map(str, DEFAULT_BATCHES)
+    ),
+    pixels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pixels",
+            help=f"Input form to time ({', '.join(PIXEL_FORMS)}: 0-255 or floats in [0, 1]), "
+            "each beside the raw call fed the same input; repeat for both. Default: uint8.",
+            show_default=False,
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Interpreter threads (default: its own).", show_default=False)
+    ] = None,
+    warmup: Annotated[
+        int, typer.Option(help="Untimed calls before each timed series.")
+    ] = DEFAULT_WARMUP,
+    runs: Annotated[
+        int | None,
+        typer.Option(help=f"Timed calls per series (default {DEFAULT_RUNS}).", show_default=False),
+    ] = None,
+    seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="Time each series for about this long instead of --runs.", show_default=False
+        ),
+    ] = None,
+    accuracy: Annotated[
+        int | None,
+        typer.Option(
+            help="Also measure accuracy on this many MNIST test images.", show_default=False
+        ),
+    ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(help="MNIST test images (t10k-images-idx3-ubyte[.gz]).", show_default=False),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="MNIST test labels (t10k-labels-idx1-ubyte[.gz]).", show_default=False),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Folder with the MNIST test files (an error if they are not there). Default: "
+            "$EDGE_MNIST_DATA, else ~/.cache/edge-mnist/mnist; random uint8 images when the "
+            "cache has none.",
+            show_default=False,
+        ),
+    ] = None,
+    keras: Annotated[
+        Path | None,
+        typer.Option(
+            "--keras",
+            help="Also time this float Keras model's predict() and model(x) (needs TensorFlow).",
+            show_default=False,
+        ),
+    ] = None,
+    json_file: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the full report as JSON here.", show_default=False),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Write a PNG of the latency distributions (matplotlib).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
+    ] = False,
+) -> None:
+    """Time each model × backend × batch: runtime vs raw interpreter, load, memory, accuracy."""
+    from edge_mnist.runtime.bench import (
+        BenchConfig,
+        load_test_images,
+        parse_batches,
+        plot_latencies,
+        require_plotting,
+        run_bench,
+        write_report,
+    )
+
+    config = BenchConfig(
+        batches=parse_batches(batch),
+        backends=tuple(backend or ()),
+        threads=threads,
+        warmup=warmup,
+        runs=runs,
+        seconds=seconds,
+        accuracy=accuracy,
+        pixels=tuple(dict.fromkeys(pixels or ["uint8"])),
+    )
+    config.validate()
+    if plot is not None:
+        require_plotting()
+    external = [_keras_model(keras)] if keras is not None else []
+    data = load_test_images(images, labels, data_dir, need_labels=bool(accuracy))
+    report = run_bench(
+        models,
+        config,
+        data,
+        external,
+        progress=None if quiet else lambda msg: err.print(msg, highlight=False),
+    )
+    _print_report(report.data)
+    if json_file is not None:
+        write_report(report, json_file)
+        console.print(f"Wrote {json_file}.", highlight=False)
+    if plot is not None:
+        plot_latencies(report, plot)
+        console.print(f"Wrote {plot}.", highlight=False)
+
+
+def _print_report(data: dict[str, Any]) -> None:
+    from .render import bench_model_table, environment_line
+
+    settings = data["settings"]
+    how = f"{settings['runs']} calls" if settings["runs"] else f"~{settings['seconds']:g} s"
+    source = "MNIST test" if data["input"]["source"] != "random" else "random"
+    console.print(environment_line(data["environment"]), highlight=False)
+    console.print(
+        f"Latency per call in µs: {how} per series after {settings['warmup']} warm-up calls, "
+        f"{source} images as {' and '.join(settings.get('pixels') or ['uint8'])}. µs/img: p50 / batch; img/s: batch / mean; vs raw: runtime "
+        "p50 / raw interpreter p50.",
+        highlight=False,
+    )
+    for m in data["models"]:
+        console.print(bench_model_table(m))
+
+
+OldReport = Annotated[
+    Path, typer.Argument(help="The earlier 'bench --json' report.", show_default=False)
+]
+NewReport = Annotated[Path, typer.Argument(help="The later report.", show_default=False)]
+MaxRegression = Annotated[
+    str, typer.Option("--max-regression", help="Allowed p50 slow-down, e.g. 10% or 10.")
+]
+
+
+@bench_app.command("diff")
+def diff(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
+    """Diff two bench reports; exit 1 when a matching p50 latency regressed too much."""
+    from edge_mnist.runtime.bench import diff_reports, parse_percent, read_report
+
+    from .render import bench_diff_tables
+
+    threshold = parse_percent(max_regression)
+    comparison = diff_reports(read_report(old), read_report(new), threshold)
+    console.print(
+        f"p50 latency per call: {old} → {new}; a regression is a slow-down of more than "
+        f"{threshold:g}%.",
+        highlight=False,
+    )
+    for table in bench_diff_tables(comparison):
+        console.print(table)
+    for note in comparison.notes:
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    matched = [c for c in comparison.changes if c.change_pct is not None]
+    if not matched:
+        err.print("note: the two reports have no series in common.", highlight=False)
+    comparison.raise_on_regression()
+    console.print(
+        f"[green]No regression[/]: {len(matched)} matching series within {threshold:g}%.",
+        highlight=False,
+    )
+
+
+@bench_app.command("compare", hidden=True, deprecated=True)
+def compare(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
+    """The former name of 'bench diff'."""
+    diff(old, new, max_regression)
+
+
+app.add_typer(bench_app, name="bench")

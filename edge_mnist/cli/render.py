@@ -1,0 +1,227 @@
+"""Rich tables for the commands' results: one function per table, no logic beyond layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+# Our runtime's p50 within this factor of the raw interpreter loop is shown green.
+OVERHEAD_TARGET = 1.3
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
+
+
+def selection_table(rows: list[dict[str, Any]]) -> Table:
+    """'compare': accuracy per split and architecture, the best by validation starred."""
+    table = Table(title="Model selection: accuracy per split, best by validation *")
+    for col in ("arch", "params", "epochs", "train", "valid", "test", "time"):
+        table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            f"{r['arch']}{' *' if r['best'] else ''}",
+            f"{r['parameters']:,}",
+            str(r["epochs_run"]),
+            f"{r['train_accuracy']:.2%}",
+            f"{r['validation_accuracy']:.2%}",
+            f"{r['test_accuracy']:.2%}",
+            f"{r['train_seconds']:.1f}s",
+        )
+    return table
+
+
+def artifact_table(manifest: dict[str, Any], names: list[str] | None = None) -> Table:
+    """'export': each exported file's size, accuracy and agreement with the Keras model."""
+    float_acc = manifest["source_model"]["test_accuracy"]
+    entries = manifest["artifacts"]
+    table = Table(title=f"Exported models (Keras float model: {float_acc:.2%} test accuracy)")
+    table.add_column("artifact", no_wrap=True)
+    for col in ("size", "vs float", "test acc", "Δ float", "agree"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for name in names or list(entries):
+        e = entries[name]
+        twin = entries.get(f"model_float32.{e['format']}")
+        ratio = f"{e['size_bytes'] / twin['size_bytes']:.0%}" if twin else "-"
+        table.add_row(
+            name,
+            _size(e["size_bytes"]),
+            ratio,
+            f"{e['test_accuracy']:.2%}",
+            f"{e['delta_vs_float_pp']:+.2f} pp",
+            f"{e['agreement']['top1_agreement']:.1%}",
+        )
+    return table
+
+
+def gate_table(report: Any) -> Table:
+    """'check': each artifact's accuracy, drop, sha256 verdict and pass or fail."""
+    table = Table(
+        title=f"Accuracy gate: float model {report.float_accuracy:.2%}, max drop {report.max_drop_pp} pp"
+    )
+    table.add_column("artifact", no_wrap=True)
+    for col in ("test acc", "drop", "sha256", "verdict"):
+        table.add_column(col, justify="left" if col == "verdict" else "right")
+    for a in report.artifacts:
+        table.add_row(
+            a.name,
+            "-" if a.accuracy is None else f"{a.accuracy:.2%}",
+            "-" if a.drop_pp is None else f"{a.drop_pp:+.2f} pp",
+            "ok" if a.sha256_ok else "MISMATCH",
+            "[green]pass[/]" if a.passed else "[red]FAIL[/]",
+        )
+    return table
+
+
+def predictions_table(title: str, items: list[Any]) -> Table:
+    """'predict': digit, confidence and top 3 per input."""
+    table = Table(title=title)
+    for col in ("input", "digit", "confidence", "top 3"):
+        table.add_column(
+            col,
+            justify="left" if col in ("input", "top 3") else "right",
+            no_wrap=col == "input",
+        )
+    for item in items:
+        if item.error:
+            table.add_row(item.source, "-", "-", "[red]error[/]")
+        else:
+            top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
+            table.add_row(item.source, str(item.digit), f"{item.confidence:.3f}", top)
+    return table
+
+
+def model_table(title: str, facts: dict[str, Any]) -> Table:
+    """'info': format, backend, tensors, size, sha256 and the manifest entry."""
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    table.add_row("format", facts["format"])
+    table.add_row("backend", f"{facts['backend']} {facts['backend_version']}")
+    for side in ("input", "output"):
+        t = facts[side]
+        quant = (
+            f", scale {t['scale']:.6g}, zero point {t['zero_point']}"
+            if t["scale"] is not None
+            else ""
+        )
+        table.add_row(side, f"{t['name']}: {t['dtype']} {tuple(t['shape'])}{quant}")
+    table.add_row("size", f"{facts['size_bytes']:,} bytes")
+    table.add_row("sha256", facts["sha256"])
+    entry = facts["manifest"]
+    if entry is None:
+        table.add_row("manifest", "none beside the model")
+    else:
+        ok = "matches" if facts.get("matches_manifest") else "[red]DOES NOT MATCH[/]"
+        accuracy = entry.get("test_accuracy")
+        scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
+        table.add_row(
+            "manifest",
+            f"{entry.get('precision', '?')} {entry.get('format', '?')}{scored}, sha256 {ok}",
+        )
+    return table
+
+
+def _us(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.1f}"
+
+
+def _bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
+
+
+def environment_line(env: dict[str, Any]) -> str:
+    """'bench': the machine in one line (CPU, governor, temperature, versions, threads)."""
+    parts = [env["cpu_model"], env["machine"], f"{env['cores']} cores"]
+    if env.get("board"):
+        parts.insert(0, env["board"])
+    if env.get("governor"):
+        parts.append(f"governor {env['governor']}")
+    if env.get("temperature_c") is not None:
+        parts.append(f"{env['temperature_c']:.0f}→{env.get('temperature_end_c') or 0:.0f} °C")
+    if env.get("throttled"):
+        parts.append(f"throttled {env['throttled']}")
+    versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
+    threads = env["threads"]["requested"]
+    parts.append(f"Python {env['python']}, {versions}, threads {threads or 'default'}")
+    return "; ".join(str(p) for p in parts)
+
+
+def _model_line(m: dict[str, Any]) -> str:
+    load = f"load {m['load_ms']:.1f} ms"
+    if m["setup_ms"] >= 1:
+        load += f" (+{m['setup_ms']:,.0f} ms import)"
+    parts = [
+        f"{m['backend']} {m['backend_version']}",
+        _bytes(m["size_bytes"]),
+        load,
+        f"first call {_us(m['first_inference_us'])} µs (batch {m['first_inference_batch']})",
+        f"RSS +{_bytes(m['rss_increase_bytes'])} on load, peak {_bytes(m['peak_rss_bytes'])}",
+    ]
+    acc = m["accuracy"]
+    if acc is not None:
+        parts.append(f"accuracy {acc['accuracy']:.2%} on {acc['images']:,} images")
+    return ", ".join(parts)
+
+
+def bench_model_table(m: dict[str, Any]) -> Table:
+    """'bench': one model's latencies per call in µs, one row per batch size and mode."""
+    table = Table(
+        title=f"[bold]{m['name']}[/]: {_model_line(m)}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    with_raw = any(r["overhead_vs_raw"] is not None for r in m["results"])
+    columns = ["batch", "mode", "p50", "p90", "p99", "max", "µs/img", "img/s"]
+    for col in [*columns, "vs raw"] if with_raw else columns:
+        table.add_column(col, justify="left" if col == "mode" else "right", no_wrap=True)
+    for r in m["results"]:
+        s = r["latency_us"]
+        ratio = r["overhead_vs_raw"]
+        cells = [
+            str(r["batch"]),
+            r["mode"],
+            _us(s["p50"]),
+            _us(s["p90"]),
+            _us(s["p99"]),
+            _us(s["max"]),
+            f"{r['per_image_us']:.2f}" if r["per_image_us"] < 100 else _us(r["per_image_us"]),
+            f"{r['throughput_ips']:,.0f}" if r["throughput_ips"] else "-",
+        ]
+        if with_raw:
+            color = "green" if ratio is not None and ratio <= OVERHEAD_TARGET else "yellow"
+            cells.append("" if ratio is None else f"[{color}]{ratio:.2f}×[/]")
+        table.add_row(*cells)
+    return table
+
+
+def bench_diff_tables(comparison: Any) -> list[Table]:
+    """'bench diff': one table per model and backend with p50 in both reports and the verdict."""
+    style = {"regressed": "[red]regressed[/]", "improved": "[green]improved[/]", "same": "same"}
+    tables: dict[tuple[str, str], Table] = {}
+    for c in comparison.changes:
+        table = tables.get((c.model, c.backend))
+        if table is None:
+            table = Table(
+                title=f"[bold]{c.model}[/] ({c.backend})",
+                title_justify="left",
+                box=box.SIMPLE_HEAD,
+                pad_edge=False,
+            )
+            for col in ("batch", "mode", "old p50 µs", "new p50 µs", "change", "verdict"):
+                table.add_column(col, justify="left" if col in ("mode", "verdict") else "right")
+            tables[(c.model, c.backend)] = table
+        table.add_row(
+            str(c.batch),
+            c.mode,
+            "-" if c.old_p50_us is None else _us(c.old_p50_us),
+            "-" if c.new_p50_us is None else _us(c.new_p50_us),
+            "-" if c.change_pct is None else f"{c.change_pct:+.1f}%",
+            style.get(c.status, f"[dim]{c.status}[/]"),
+        )
+    return list(tables.values())

@@ -1,0 +1,131 @@
+"""TFLite interpreters: ai-edge-litert, tflite-runtime and tensorflow.lite share one API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ModelLoadError
+from .base import RawCall, TensorInfo, bad_tensor_names, import_interpreter, package_version
+
+if TYPE_CHECKING:
+    from . import BackendSpec
+
+# Loads the model in a child process: a crash there is a damaged file, not a dead process.
+_PROBE = """
+import sys, numpy as np
+mod = __import__(sys.argv[1], fromlist=["_"])
+cls = getattr(mod, "Interpreter", None) or mod.lite.Interpreter
+it = cls(model_path=sys.argv[2])
+it.allocate_tensors()
+d = it.get_input_details()[0]
+it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+it.invoke()
+"""
+
+
+def _probe_in_child(spec: BackendSpec, path: Path) -> None:
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(spec.module), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        raise ModelLoadError(
+            f"{path}: the {spec.name} interpreter hung loading this model."
+        ) from None
+    if proc.returncode != 0:
+        how = "crashed" if proc.returncode < 0 else "failed"
+        last = (proc.stderr.strip().splitlines() or [""])[-1]
+        raise ModelLoadError(
+            f"{path}: the {spec.name} interpreter {how} loading this file, so it is truncated or "
+            f"corrupt. {last}".strip(),
+            "export the model again, or copy it to the device again.",
+        )
+
+
+def _tensor(detail: dict[str, Any]) -> TensorInfo:
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    quantized = bool(scale)
+    return TensorInfo(
+        name=str(detail["name"]),
+        dtype=np.dtype(detail["dtype"]).name,
+        shape=tuple(int(d) for d in detail["shape_signature"])
+        or tuple(int(d) for d in detail["shape"]),
+        scale=float(scale) if quantized else None,
+        zero_point=int(zero_point) if quantized else None,
+    )
+
+
+class TFLiteBackend:
+    """A TFLite interpreter behind a lock: one interpreter is not safe to share across threads."""
+
+    def __init__(self, spec: BackendSpec, path: Path, threads: int | None) -> None:
+        module = import_interpreter(str(spec.module), str(spec.dist))
+        interpreter_cls = getattr(module, "Interpreter", None) or module.lite.Interpreter
+        self.name = spec.name
+        self.version = package_version(module, spec.dists)
+        if not spec.verifies_files:
+            _probe_in_child(spec, path)
+        try:
+            self._interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(
+                f"{path}: {spec.name} cannot load this model: {exc}",
+                "the file is corrupt or not a TFLite model; export it again.",
+            ) from None
+        try:
+            inputs = self._interpreter.get_input_details()
+            outputs = self._interpreter.get_output_details()
+        except UnicodeDecodeError as exc:
+            raise bad_tensor_names(path, exc) from None
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelLoadError(
+                f"{path}: expected one input and one output tensor, found "
+                f"{len(inputs)} and {len(outputs)}."
+            )
+        self.input = _tensor(inputs[0])
+        self.output = _tensor(outputs[0])
+        self._in = inputs[0]["index"]
+        self._out = outputs[0]["index"]
+        self._in_shape = tuple(int(d) for d in inputs[0]["shape"])
+        self._lock = threading.Lock()
+
+    def _fit(self, shape: tuple[int, ...]) -> None:
+        """Resize the input for a new batch shape (called under the lock)."""
+        if shape != self._in_shape:
+            self._interpreter.resize_tensor_input(self._in, shape)
+            self._interpreter.allocate_tensors()
+            self._in_shape = shape
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            self._fit(x.shape)
+            self._interpreter.set_tensor(self._in, x)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._out)
+
+    def raw_call(self, x: np.ndarray) -> RawCall:
+        with self._lock:
+            self._fit(x.shape)
+        interpreter, index_in, index_out = self._interpreter, self._in, self._out
+        set_tensor, invoke, get_tensor = (
+            interpreter.set_tensor,
+            interpreter.invoke,
+            interpreter.get_tensor,
+        )
+
+        def call(x: np.ndarray) -> np.ndarray:
+            set_tensor(index_in, x)
+            invoke()
+            return get_tensor(index_out)
+
+        return call

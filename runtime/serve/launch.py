@@ -1,0 +1,63 @@
+"""Start a server the way the command line does: logging, a banner with the URL, serve, stop."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from ..classifier import Classifier
+from .server import Limits, make_server, serve_forever
+
+SECURITY = (
+    "no authentication and no TLS: anyone who can reach this address can use it. "
+    "Keep it on a trusted LAN; otherwise use an SSH tunnel or a reverse proxy."
+)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def configure_logging(access_log: bool = False, debug: bool = False) -> None:
+    """Quiet by default: startup, shutdown and bugs only; one line per request on request."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    log = logging.getLogger("edge_mnist.serve")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
+    access = logging.getLogger("edge_mnist.serve.access")
+    access.setLevel(logging.INFO if access_log or debug else logging.WARNING)
+
+
+def run(
+    model: Classifier | str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    backend: str | None = None,
+    threads: int | None = None,
+    limits: Limits | None = None,
+    access_log: bool = False,
+    debug: bool = False,
+) -> None:
+    """Load, bind, print where to connect, and serve until SIGINT or SIGTERM.
+
+    Raises ``EdgeMnistError`` (exit code 2) when the model cannot be loaded or the address
+    cannot be bound; returns normally after a signal.
+    """
+    configure_logging(access_log, debug)
+    server = make_server(model, host, port, backend=backend, threads=threads, limits=limits)
+    info = server.service.classifier.info
+    _say(f"serving {info.path} ({info.format}, {info.backend}) on {server.url}")
+    if host not in LOCAL_HOSTS:
+        _say(f"warning: {SECURITY}", sys.stderr)
+    _say("press Ctrl+C to stop")
+    serve_forever(server)
+    _say("stopped")
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    # Whoever started the server may have gone (a closed pipe): that must not crash the stop.
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        print(text, file=stream or sys.stdout, flush=True)

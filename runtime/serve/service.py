@@ -1,0 +1,86 @@
+"""What the server answers, independent of HTTP: predictions, health and model facts as dicts."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..classifier import Classifier
+from ..describe import describe_classifier
+from .decode import parse_body
+from .metrics import Metrics
+
+
+class DigitService:
+    """A loaded model with the facts every response repeats (computed once, at start)."""
+
+    def __init__(self, classifier: Classifier, workers: int | None = None) -> None:
+        self.classifier = classifier
+        # Decoding and preprocessing are CPU-bound and a large photo briefly takes tens of MB:
+        # with more of them at once than cores, requests only get slower and memory grows.
+        self._work = threading.BoundedSemaphore(workers or max(2, os.cpu_count() or 2))
+        self.info = describe_classifier(classifier)
+        self.sha256: str = self.info["sha256"]
+        self.metrics = Metrics()
+        self._warm_up()
+        self._started = time.time()
+
+    @classmethod
+    def load(
+        cls, model: Classifier | str | Path, backend: str | None = None, threads: int | None = None
+    ) -> DigitService:
+        """Wrap a loaded classifier, or load a .tflite/.onnx file."""
+        if isinstance(model, Classifier):
+            return cls(model)
+        return cls(Classifier.load(model, backend=backend, threads=threads))
+
+    def predict(
+        self, content_type: str | None, body: bytes, preprocessed: bool = False
+    ) -> dict[str, Any]:
+        """Classify a /predict body; raises ``EdgeMnistError`` for bodies that cannot be used."""
+        start = time.perf_counter()
+        with self._work:
+            images = parse_body(content_type, body)
+            pred = self.classifier.predict(images.batch)
+        top3 = pred.top(3)
+        out: dict[str, Any] = {
+            "count": len(pred.digits),
+            "digits": [int(d) for d in pred.digits],
+            "probabilities": pred.probabilities.tolist(),
+            "top3": [[{"digit": d, "probability": p} for d, p in row] for row in top3],
+        }
+        if images.names is not None:
+            out["names"] = images.names
+        if preprocessed:
+            out["preprocessed"] = images.as_uint8().tolist()
+        out["model_sha256"] = self.sha256
+        out["backend"] = self.classifier.info.backend
+        out["format"] = self.classifier.info.format
+        out["latency_ms"] = round((time.perf_counter() - start) * 1e3, 3)
+        return out
+
+    def _warm_up(self) -> None:
+        """Classify one drawing before any client does: the first call imports Pillow's plugins
+        and allocates the interpreter's buffers (about 0.1 s)."""
+        stroke = np.full((28, 28), 255, dtype=np.uint8)
+        stroke[5:23, 12:16] = 0
+        buf = io.BytesIO()
+        Image.fromarray(stroke).save(buf, format="PNG")
+        self.predict("image/png", buf.getvalue())
+
+    def health(self) -> dict[str, Any]:
+        """A cheap liveness answer that still names the model being served."""
+        return {
+            "status": "ok",
+            "model": Path(self.classifier.info.path).name,
+            "model_sha256": self.sha256,
+            "backend": self.classifier.info.backend,
+            "uptime_s": round(time.time() - self._started, 1),
+        }

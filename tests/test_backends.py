@@ -1,0 +1,120 @@
+"""The backend table and the checks every backend makes when it loads a model (real interpreters)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_mnist.cli.options import BACKEND_HELP
+from edge_mnist.runtime import Classifier, ModelLoadError
+from edge_mnist.runtime.backends import (
+    BACKENDS,
+    FORMATS,
+    ONNX,
+    SPECS,
+    TABLE,
+    TFLITE,
+    for_format,
+    installed,
+)
+from edge_mnist.runtime.sysinfo import VERSIONED
+
+pytestmark = pytest.mark.device
+
+
+def test_every_row_names_a_format_and_a_class_that_loads() -> None:
+    assert BACKENDS == tuple(s.name for s in TABLE) == tuple(SPECS)
+    for spec in TABLE:
+        assert spec.format in FORMATS
+        module, _, cls = spec.impl.partition(":")
+        impl = getattr(importlib.import_module(f"edge_mnist.runtime.backends.{module}"), cls)
+        assert callable(getattr(impl, "run", None)) and callable(getattr(impl, "raw_call", None))
+        # A backend either needs a package (and says how to install it) or needs none.
+        assert (spec.module is None) == (not spec.dists)
+        if spec.dist:
+            assert spec.dist in spec.install and set(spec.dists) <= set(VERSIONED)
+    assert [s.name for s in for_format(TFLITE)] == ["litert", "tflite-runtime", "tensorflow"]
+    assert [s.name for s in for_format(ONNX)] == ["onnxruntime"]
+
+
+def test_the_cli_offers_every_backend_of_the_table() -> None:
+    for name in BACKENDS:
+        assert name in BACKEND_HELP
+
+
+def _patched(source: Path, target: Path, old: bytes, new: bytes) -> Path:
+    data = source.read_bytes()
+    assert old in data and len(old) == len(new)
+    target.write_bytes(data.replace(old, new))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("model_int8.tflite", b"serving_default_pixels:0", b"serving_default_pi\xff\xfels:0"),
+        ("model_float32.onnx", b"pixels", b"pix\xffls"),
+    ],
+)
+def test_tensor_names_that_are_not_utf8_are_a_load_error(
+    artifacts: Path, tmp_path: Path, name: str, old: bytes, new: bytes
+) -> None:
+    path = _patched(artifacts / name, tmp_path / f"bad-{name}", old, new)
+    with pytest.raises(ModelLoadError, match=r"bad-model.*not valid UTF-8") as info:
+        Classifier.load(path)
+    assert info.value.fix and "export the model again" in info.value.fix
+
+
+def _onnx_model(path: Path, in_shape: list[object], out_dim: int) -> Path:
+    """A one-op ONNX model: flatten the input, multiply by a fixed (784, out_dim) matrix."""
+    onnx = pytest.importorskip("onnx")
+    if not installed(SPECS["onnxruntime"]):
+        pytest.skip("onnxruntime is not installed")
+    from onnx import TensorProto, helper, numpy_helper
+
+    per_image = int(np.prod([d for d in in_shape[1:] if isinstance(d, int)]))
+    weights = np.random.default_rng(0).standard_normal((per_image, out_dim)).astype(np.float32)
+    nodes = [
+        helper.make_node("Flatten", ["pixels"], ["flat"], axis=1),
+        helper.make_node("MatMul", ["flat", "w"], ["scores"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", out_dim])],
+        [numpy_helper.from_array(weights, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def test_a_model_that_does_not_take_784_pixels_is_refused(tmp_path: Path) -> None:
+    path = _onnx_model(tmp_path / "five.onnx", ["N", 5], 10)
+    with pytest.raises(
+        ModelLoadError, match=r"five\.onnx: its input 'pixels' has shape \('N', 5\)"
+    ):
+        Classifier.load(path)
+
+
+def test_a_model_that_does_not_give_10_scores_is_refused(tmp_path: Path) -> None:
+    path = _onnx_model(tmp_path / "wide.onnx", ["N", 784], 784)
+    with pytest.raises(ModelLoadError, match=r"its output 'scores' has shape \('N', 784\)"):
+        Classifier.load(path)
+
+
+def test_a_28x28_input_model_gets_28x28_batches(tmp_path: Path) -> None:
+    path = _onnx_model(tmp_path / "square.onnx", ["N", 28, 28], 10)
+    clf = Classifier.load(path)
+    images = np.random.default_rng(1).integers(0, 256, (5, 784), dtype=np.uint8)
+    assert clf.prepare(images).shape == (5, 28, 28)
+    flat = _onnx_model(tmp_path / "flat.onnx", ["N", 784], 10)
+    expected = Classifier.load(flat).predict(images)
+    got = clf.predict(images)
+    np.testing.assert_array_equal(got.digits, expected.digits)
+    np.testing.assert_allclose(got.probabilities, expected.probabilities, rtol=1e-5)

@@ -1,0 +1,230 @@
+"""C export: the generated C99 compiles cleanly and matches the int8 TFLite model byte for byte
+on all 10,000 MNIST test images."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_mnist.converters.c import STEM, export_c
+from edge_mnist.runtime.errors import ModelLoadError
+
+HERE = Path(__file__).parent / "c"
+KERNELS = Path(__file__).parents[1] / "converters" / "c" / "kernels.c"
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+
+
+def _cc() -> str:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no host C compiler (cc)")
+    return cc
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def _code(path: Path) -> str:
+    """C source without comments."""
+    return re.sub(r"/\*.*?\*/", " ", path.read_text(), flags=re.S)
+
+
+@pytest.fixture(scope="module")
+def generated(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("c")
+    paths = export_c(artifacts / "model_int8.tflite", out)
+    assert [p.name for p in paths] == [f"{STEM}.h", f"{STEM}.c"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def c_outputs(
+    generated: Path, test_images: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Digits (N,) and int8 scores (N, 10) of the compiled C on all test images."""
+    images, _labels = test_images
+    raw = generated / "images.u8"
+    raw.write_bytes(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+    exe = generated / "driver"
+    _run(_cc(), *STRICT, "-I", generated, HERE / "driver.c", generated / f"{STEM}.c", "-o", exe)
+    _run(exe, raw, generated / "out.bin")
+    records = np.fromfile(generated / "out.bin", dtype=np.uint8).reshape(-1, 11)
+    assert len(records) == len(images)
+    return records[:, 0].astype(np.int64), records[:, 1:].view(np.int8)
+
+
+def _assert_identical(c_outputs: tuple[np.ndarray, np.ndarray], reference: np.ndarray) -> None:
+    digits, scores = c_outputs
+    assert scores.shape == reference.shape == (10_000, 10)
+    assert reference.dtype == np.int8
+    differ = int(np.sum(np.any(scores != reference, axis=1)))
+    assert differ == 0, f"scores differ on {differ} of 10,000 images"
+    assert np.array_equal(digits, reference.argmax(axis=1))
+
+
+def test_scores_identical_to_litert_on_all_test_images(
+    artifacts: Path,
+    c_outputs: tuple[np.ndarray, np.ndarray],
+    test_images: tuple[np.ndarray, np.ndarray],
+) -> None:
+    pytest.importorskip("ai_edge_litert")
+    from edge_mnist.runtime import Classifier
+
+    images, labels = test_images
+    clf = Classifier.load(artifacts / "model_int8.tflite", backend="litert")
+    _assert_identical(c_outputs, clf.backend.run(clf.prepare(images)))
+    # So the C model scores exactly the accuracy the manifest recorded for the .tflite.
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    recorded = manifest["artifacts"]["model_int8.tflite"]["test_accuracy"]
+    assert float(np.mean(c_outputs[0] == labels)) == pytest.approx(recorded, abs=1e-6)
+
+
+def test_scores_identical_to_numpy_engine_on_all_test_images(
+    artifacts: Path,
+    c_outputs: tuple[np.ndarray, np.ndarray],
+    test_images: tuple[np.ndarray, np.ndarray],
+) -> None:
+    from edge_mnist.runtime.engine import Engine
+
+    images, _labels = test_images
+    engine = Engine.load(artifacts / "model_int8.tflite")
+    # The model's int8 input is pixel - 128.
+    _assert_identical(c_outputs, engine.run((images ^ np.uint8(0x80)).view(np.int8)))
+
+
+def test_header_states_api_quantization_and_provenance(artifacts: Path, generated: Path) -> None:
+    import hashlib
+
+    head = (generated / f"{STEM}.h").read_text()
+    sha = hashlib.sha256((artifacts / "model_int8.tflite").read_bytes()).hexdigest()
+    entry = json.loads((artifacts / "manifest.json").read_text())["artifacts"]["model_int8.tflite"]
+    assert "int edge_mnist_predict(const uint8_t pixels[784], int8_t scores[10]);" in head
+    assert f'#define EDGE_MNIST_SHA256 "{sha}"' in head
+    assert f'#define EDGE_MNIST_TEST_ACCURACY "{entry["test_accuracy"] * 100:.2f}%"' in head
+    assert "#define EDGE_MNIST_INPUT_ZERO_POINT (-128)" in head
+    assert "#define EDGE_MNIST_OUTPUT_ZERO_POINT (-128)" in head
+    assert "#define EDGE_MNIST_OUTPUT_SCALE 0.00390625f" in head
+    assert "#define EDGE_MNIST_SCRATCH_BYTES 600" in head  # two 300-wide hidden layers
+
+
+def test_source_is_integer_only_c99_without_allocation(generated: Path) -> None:
+    code = _code(generated / f"{STEM}.c")
+    assert re.findall(r"#include\s*[<\"]([^>\"]+)", code) == [f"{STEM}.h", "stddef.h", "stdint.h"]
+    for word in ("float", "double", "malloc", "calloc", "realloc", "free", "alloca"):
+        assert not re.search(rf"\b{word}\b", code), word
+    # Everything the model holds is const (flash); the only writable data is the scratch.
+    writable = re.findall(r"^static (?!const)[^(]*?(\w+)\[(\d+)\];", code, flags=re.M)
+    assert [name for name, _ in writable] == ["s_a", "s_b"]
+    assert sum(int(n) for _, n in writable) == 600
+
+
+def test_compiles_pedantic_without_library_calls(generated: Path) -> None:
+    obj = generated / "pedantic.o"
+    _run(_cc(), *STRICT, "-pedantic", "-I", generated, "-c", generated / f"{STEM}.c", "-o", obj)
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("no nm to list the object's symbols")
+    undefined = _run(nm, "-u", obj).stdout.split()
+    assert undefined == [], f"the generated code calls {undefined}"
+
+
+def test_kernels_emulate_binary32_rounding_exactly(tmp_path: Path) -> None:
+    """The integer emulation agrees with the host's IEEE float on 10 million operations."""
+    exe = tmp_path / "emulation"
+    _run(_cc(), "-std=c99", "-O2", f'-DKERNELS="{KERNELS}"', HERE / "emulation.c", "-lm", "-o", exe)
+    assert _run(exe).stdout.strip() == "10000000 cases, 0 failures"
+
+
+@pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m0plus"])
+def test_cross_compiles_for_cortex_m_without_float_routines(generated: Path, cpu: str) -> None:
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        pytest.skip("arm-none-eabi-gcc is not installed (Debian: gcc-arm-none-eabi)")
+    obj = generated / f"{cpu}.o"
+    src = generated / f"{STEM}.c"
+    # Freestanding: gcc's own <stdint.h>, so newlib need not be installed.
+    flags = [f"-mcpu={cpu}", "-mthumb", "-Os", "-ffreestanding", "-pedantic", *STRICT[:4]]
+    _run(gcc, *flags, "-c", src, "-o", obj)
+    undefined = set(_run("arm-none-eabi-nm", "-u", obj).stdout.split()) - {"U"}
+    # Only the compiler's 64-bit integer helpers (multiply, shifts, divide); no float routines.
+    assert undefined, "expected at least the 64-bit division helper"
+    assert all(re.fullmatch(r"__aeabi_u?l\w+", name) for name in undefined), undefined
+
+
+def test_refuses_a_float_model(artifacts: Path, tmp_path: Path) -> None:
+    with pytest.raises(
+        ModelLoadError,
+        match="not int8 FULLY_CONNECTED then SOFTMAX; the C export needs the int8 model",
+    ):
+        export_c(artifacts / "model_float32.tflite", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_accuracy_only_from_a_manifest_entry_for_this_file(artifacts: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model_int8.tflite"
+    shutil.copy(artifacts / "model_int8.tflite", model)
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"artifacts": {"model_int8.tflite": {"sha256": "0" * 64, "test_accuracy": 0.5}}})
+    )
+    export_c(model, tmp_path / "out")
+    head = (tmp_path / "out" / f"{STEM}.h").read_text()
+    assert "from the manifest): not recorded" in head
+    assert "EDGE_MNIST_TEST_ACCURACY" not in head
+
+
+@pytest.mark.slow
+def test_cli_export_format_c_writes_the_tflite_and_the_c(
+    artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("tensorflow")
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    shutil.copy(artifacts / "model.keras", tmp_path / "model.keras")
+    out = tmp_path / "out"
+    args = ["export", "--model", str(tmp_path / "model.keras"), "--out", str(out)]
+    args += ["--data-dir", str(mnist_dir), "--format", "c"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "model_int8.c",
+        "model_int8.h",
+        "model_int8.tflite",
+    ]
+    assert f"{out / 'model_int8.c'}" in result.stdout.replace("\n", "")
+    # The C is not a manifest artifact (the gate runs every artifact), but it names the model.
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert list(manifest["artifacts"]) == ["model_int8.tflite"]
+    sha = manifest["artifacts"]["model_int8.tflite"]["sha256"]
+    assert f'#define EDGE_MNIST_SHA256 "{sha}"' in (out / "model_int8.h").read_text()
+
+
+def test_cli_export_format_c_refuses_float(artifacts: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from edge_mnist.cli import app
+
+    args = ["export", "--model", str(artifacts / "model.keras"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, [*args, "--format", "c", "--quantize", "none"])
+    assert result.exit_code == 2
+    assert "--format c is generated from the int8 model" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_refuses_a_truncated_model_and_writes_nothing(artifacts: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "model_int8.tflite"
+    broken.write_bytes((artifacts / "model_int8.tflite").read_bytes()[:5000])
+    with pytest.raises(ModelLoadError, match="corrupt or not a TFLite model"):
+        export_c(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
