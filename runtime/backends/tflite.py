@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from .base import RawCall, TensorInfo, bad_tensor_names, import_interpreter, package_version
+from .quiet import routine_lines_dropped
 
 if TYPE_CHECKING:
     from . import BackendSpec
@@ -75,8 +76,10 @@ class TFLiteBackend:
         if not spec.verifies_files:
             _probe_in_child(spec, path)
         try:
-            self._interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
-            self._interpreter.allocate_tensors()
+            # The first allocation prints a routine "INFO: Created ... XNNPACK delegate" line.
+            with routine_lines_dropped():
+                self._interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(
                 f"{path}: {spec.name} cannot load this model: {exc}",
