@@ -3,6 +3,7 @@ hold square brackets (console markup must not eat them)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -38,26 +39,28 @@ def keep_signals() -> Iterator[None]:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["predict", "--bogus"], "No such option: --bogus"),
-        (["info", "m.tflite", "--bogus"], "No such option: --bogus"),
-        (["bench", "diff", "a.json"], "missing argument 'new'"),
-        (["frobnicate"], "No such command 'frobnicate'"),
+        (["predict", "--bogus"], r"no such option:? '?--bogus"),
+        (["info", "m.tflite", "--bogus"], r"no such option:? '?--bogus"),
+        (["info"], r"missing argument 'model'"),
+        (["bench", "diff", "a.json"], r"missing argument 'new'"),
+        (["frobnicate"], r"no such command 'frobnicate'"),
     ],
 )
 def test_usage_errors_exit_2_with_the_problem(
     args: list[str], words: str, capsys: pytest.CaptureFixture[str], keep_signals: None
 ) -> None:
-    # Typer releases differ in the case of argument names.
-    words = words.lower()
+    # Click and typer releases differ in case and punctuation ("No such option: --x" and
+    # "No such option '--x'.").
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert words in result.output.lower() and "Traceback" not in result.output
+    assert re.search(words, result.output.lower()), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
     # The console-script path (run()) builds a named command alone: same result.
     with pytest.raises(SystemExit) as exited:
         run(args)
     assert exited.value.code == 2
     captured = capsys.readouterr()
-    assert words in captured.err.lower() and "Traceback" not in captured.err
+    assert re.search(words, captured.err.lower()) and "Traceback" not in captured.err
 
 
 def test_usage_error_in_a_real_process_has_no_traceback() -> None:
@@ -69,7 +72,8 @@ def test_usage_error_in_a_real_process_has_no_traceback() -> None:
         check=False,
     )
     assert proc.returncode == 2, proc.stderr
-    assert "No such option: --bogus" in proc.stderr and "Traceback" not in proc.stderr
+    assert re.search(r"no such option:? '?--bogus", proc.stderr.lower()), proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 # --- a bug: exit 3, or the traceback with EDGE_MNIST_DEBUG ------------------------------------
