@@ -1,12 +1,150 @@
-"""Train several architectures with one recipe and tabulate them, as the notebook's model selection did."""
+"""Train several architectures with one recipe and tabulate them: the notebook's model selection,
+and with ``export``/``bench`` the edge Pareto table (int8 accuracy, file size, latency, memory).
+
+Per architecture: train (same seed and options), save, export the int8 .tflite, gate it on the
+10,000 test images, then time it on the best installed backend and on the NumPy engine in a child
+process. The Pareto front marks the points that no other architecture beats on accuracy, size
+and latency at once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from edge_mnist.data import Mnist
-from edge_mnist.train import EpochFn, TrainConfig, fit
+from edge_mnist.pareto import pareto_front
+from edge_mnist.train import MODEL_FILE, RECORD_FILE, EpochFn, TrainConfig, fit, save
+
+SCHEMA_VERSION = 1
+INT8_FILE = "model_int8.tflite"
+ENGINE_BACKEND = "numpy"
+
+# Called with a short description of each step as it starts.
+StageFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EdgeOptions:
+    """What to do beyond training: where to keep each model, export, gate, bench."""
+
+    out: Path
+    export: bool = True
+    bench: bool = False
+    calibration_samples: int = 500
+    max_drop: float = 0.5
+    bench_runs: int | None = None
+    data_dir: Path | None = None
+    # Keep a model already in out/<arch>/ when its train.json records the same recipe, so that
+    # an interrupted run, or one that only adds --bench, does not train again.
+    reuse: bool = False
+
+
+def _train_row(record: dict[str, Any]) -> dict[str, Any]:
+    m = record["metrics"]
+    return {
+        "arch": record["arch"],
+        "parameters": record["parameters"],
+        "epochs_run": record["epochs_run"],
+        "best_epoch": record["best_epoch"],
+        "train_accuracy": m["train"]["accuracy"],
+        "validation_accuracy": m["validation"]["accuracy"],
+        "test_accuracy": m["test"]["accuracy"],
+        "train_seconds": record["train_seconds"],
+        "best": False,
+    }
+
+
+def _reusable(folder: Path | None, config: TrainConfig) -> dict[str, Any] | None:
+    """The train.json record in ``folder`` if its model was trained with ``config``."""
+    if folder is None or not (folder / MODEL_FILE).is_file():
+        return None
+    try:
+        record: dict[str, Any] = json.loads((folder / RECORD_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("config") == asdict(config) else None
+
+
+def bench_backends() -> list[str]:
+    """The best installed TFLite backend, then the NumPy engine when the runtime has it."""
+    from edge_mnist.compare_bench import available_backends, best_tflite_backend
+
+    chosen = [best_tflite_backend()]
+    if ENGINE_BACKEND in available_backends() and ENGINE_BACKEND not in chosen:
+        chosen.append(ENGINE_BACKEND)
+    return chosen
+
+
+def _edge_row(
+    row: dict[str, Any], folder: Path, data: Mnist, edge: EdgeOptions, stage: StageFn
+) -> None:
+    """Export, gate and (optionally) bench the saved model in ``folder``; add to ``row``."""
+    from edge_mnist.export import export
+    from edge_mnist.gate import run_gate
+
+    manifest = export(
+        folder / MODEL_FILE,
+        data,
+        folder,
+        fmt="tflite",
+        quantize="int8",
+        calibration_samples=edge.calibration_samples,
+        on_stage=stage,
+    )
+    entry = manifest["artifacts"][INT8_FILE]
+    stage(f"gating {row['arch']}")
+    gate = run_gate(folder, max_drop=edge.max_drop, data_dir=edge.data_dir)
+    verdict = next(a for a in gate.artifacts if a.name == INT8_FILE)
+    row.update(
+        int8_file=str(folder / INT8_FILE),
+        int8_size_bytes=entry["size_bytes"],
+        int8_accuracy=verdict.accuracy,
+        int8_drop_pp=verdict.drop_pp,
+        gate_passed=verdict.passed,
+        gate_reasons=verdict.reasons,
+        bench=[],
+    )
+    if edge.bench:
+        from edge_mnist.compare_bench import bench_in_child
+
+        for backend in bench_backends():
+            stage(f"benchmarking {row['arch']} on {backend}")
+            figures = bench_in_child(folder / INT8_FILE, backend, edge.data_dir, edge.bench_runs)
+            row["bench"].append(figures.to_dict())
+
+
+def _fastest_p50(row: dict[str, Any]) -> float | None:
+    times = [b["p50_us_batch1"] for b in row.get("bench") or []]
+    return min(times) if times else None
+
+
+def mark_pareto(rows: list[dict[str, Any]]) -> str:
+    """Set each row's ``pareto`` flag and return what the front trades off.
+
+    With int8 files: int8 accuracy against file size (and batch-1 latency when benched);
+    otherwise float test accuracy against parameters.
+    """
+    if rows and all(r.get("int8_accuracy") is not None for r in rows):
+        objectives: list[Callable[[dict[str, Any]], float | None]] = [
+            lambda r: -r["int8_accuracy"],
+            lambda r: r["int8_size_bytes"],
+        ]
+        basis = "int8 accuracy vs int8 file size"
+        if all(_fastest_p50(r) is not None for r in rows):
+            objectives.append(_fastest_p50)
+            basis += " and batch-1 p50 latency"
+    else:
+        objectives = [lambda r: -r["test_accuracy"], lambda r: r["parameters"]]
+        basis = "float test accuracy vs parameters"
+    for row, on_front in zip(rows, pareto_front(rows, objectives), strict=True):
+        row["pareto"] = on_front
+    return basis
 
 
 def compare_architectures(
@@ -14,27 +152,55 @@ def compare_architectures(
     data: Mnist,
     on_start: Callable[[str], None] | None = None,
     on_epoch: EpochFn | None = None,
+    edge: EdgeOptions | None = None,
+    on_stage: StageFn | None = None,
 ) -> list[dict[str, Any]]:
-    """Train each configuration and return one row each; the best by validation accuracy is marked."""
+    """Train each configuration and return one row each; the best by validation accuracy is
+    marked ``best`` and the Pareto front ``pareto``. With ``edge`` each model is also saved
+    under ``edge.out/<arch>/``, exported to int8, gated and optionally benchmarked."""
+    stage = on_stage or (lambda _msg: None)
     rows = []
     for config in configs:
         if on_start:
             on_start(config.arch)
-        record = fit(config, data, on_epoch).record
-        m = record["metrics"]
-        rows.append(
-            {
-                "arch": record["arch"],
-                "parameters": record["parameters"],
-                "epochs_run": record["epochs_run"],
-                "best_epoch": record["best_epoch"],
-                "train_accuracy": m["train"]["accuracy"],
-                "validation_accuracy": m["validation"]["accuracy"],
-                "test_accuracy": m["test"]["accuracy"],
-                "train_seconds": record["train_seconds"],
-                "best": False,
-            }
-        )
+        folder = edge.out / config.arch if edge is not None and edge.export else None
+        record = _reusable(folder, config) if edge is not None and edge.reuse else None
+        if record is not None:
+            stage(f"reusing {folder}: trained with the same recipe")
+        else:
+            result = fit(config, data, on_epoch)
+            record = result.record
+            if folder is not None:
+                save(result, folder, force=True)
+        row = _train_row(record)
+        if folder is not None and edge is not None:
+            _edge_row(row, folder, data, edge, stage)
+        rows.append(row)
     if rows:
         max(rows, key=lambda r: r["validation_accuracy"])["best"] = True
+    mark_pareto(rows)
     return rows
+
+
+def compare_document(
+    rows: list[dict[str, Any]], config: TrainConfig, edge: EdgeOptions | None
+) -> dict[str, Any]:
+    """The JSON document (see compare.schema.json): rows, recipe, machine."""
+    from edge_mnist.runtime.sysinfo import environment
+
+    env = environment()
+    machine = {k: env.get(k) for k in ("cpu_model", "machine", "cores", "os", "python")}
+    # The machine may be shared: the load average says how far to trust the timings.
+    machine["load_average"] = (
+        [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "seed": config.seed,
+        "recipe": {k: v for k, v in vars(config).items() if k != "arch"},
+        "calibration_samples": edge.calibration_samples if edge else None,
+        "pareto_basis": mark_pareto(rows),
+        "machine": machine,
+        "rows": rows,
+    }

@@ -35,6 +35,9 @@ class TrainConfig:
     dropout: float = 0.2
     reduce_lr: bool = True
     seed: int = 42
+    augment: bool = False
+    """Random affine, stroke-width and elastic changes to the training images (input pipeline
+    only: the model is the same graph either way)."""
 
     def validate(self) -> None:
         """Reject values that cannot train."""
@@ -90,6 +93,24 @@ def _callbacks(tf: Any, config: TrainConfig, on_epoch: EpochFn | None) -> list[A
     return callbacks
 
 
+def _train_input(tf: Any, config: TrainConfig, data: Mnist) -> dict[str, Any]:
+    """model.fit's training-data arguments: the arrays as they are, or augmented batches."""
+    if not config.augment:
+        return {
+            "x": data.x_train,
+            "y": data.y_train,
+            "batch_size": config.batch_size,
+            "shuffle": True,
+        }
+    from edge_mnist.augment import augmented_dataset
+
+    batches, steps = augmented_dataset(
+        tf, data.x_train, data.y_train, config.batch_size, config.seed
+    )
+    # The pipeline shuffles (statelessly, per epoch); Keras cannot shuffle a dataset.
+    return {"x": batches, "steps_per_epoch": steps, "shuffle": False}
+
+
 def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> TrainResult:
     """Train one model in memory; return it with its record (history, accuracies, times)."""
     config.validate()
@@ -105,13 +126,10 @@ def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> Tr
     with quiet_native_stderr():
         start = time.perf_counter()
         history = model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=config.batch_size,
+            **_train_input(tf, config, data),
             epochs=config.epochs,
             validation_data=(data.x_val, data.y_val),
             callbacks=_callbacks(tf, config, on_epoch),
-            shuffle=True,
             verbose=0,
         )
         train_seconds = time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""The reference notebook's MLP variants, by name."""
+"""The MLP variants by name: the reference notebook's three and small ones for microcontrollers."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class Architecture:
 
     name: str
     hidden: tuple[int, ...]
+    description: str = ""
+    # Small enough for a microcontroller-class target: int8 weights within about 128 KB.
+    microcontroller: bool = False
 
     @property
     def parameters(self) -> int:
@@ -33,9 +36,12 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
-        Architecture("mlp-300x2", (300, 300)),
-        Architecture("mlp-800x2", (800, 800)),
-        Architecture("mlp-300x3", (300, 300, 300)),
+        Architecture("mlp-300x2", (300, 300), "the reference MLP (default)"),
+        Architecture("mlp-800x2", (800, 800), "wider: the notebook's largest"),
+        Architecture("mlp-300x3", (300, 300, 300), "deeper: a third hidden layer"),
+        Architecture("mlp-128", (128,), "one hidden layer, ~100 KB int8", microcontroller=True),
+        Architecture("mlp-64x2", (64, 64), "two narrow layers, ~55 KB int8", microcontroller=True),
+        Architecture("mlp-32", (32,), "one narrow layer, ~26 KB int8", microcontroller=True),
     )
 }
 

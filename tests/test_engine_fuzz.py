@@ -9,9 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_mnist.runtime.engine import Engine, NumpyBackend
+from edge_mnist.runtime.backends import SPECS, Backend, load_backend
+from edge_mnist.runtime.engine import Engine
 from edge_mnist.runtime.engine.flatbuffer import FlatBuffer, Table
 from edge_mnist.runtime.errors import InvalidInputError, ModelLoadError
+
+
+def numpy_backend(path: str | Path) -> Backend:
+    """The engine through the backend table, as ``--backend numpy`` loads it."""
+    return load_backend(SPECS["numpy"], Path(path))
+
 
 MODELS = ["model_int8.tflite", "model_float32.tflite"]
 
@@ -96,7 +103,7 @@ def test_truncated_and_foreign_files_are_refused(artifacts: Path, tmp_path: Path
     with pytest.raises(ModelLoadError, match="not a TFLite"):
         Engine.from_bytes(b"")
     with pytest.raises(ModelLoadError, match="no such model file"):
-        NumpyBackend(tmp_path / "missing.tflite")
+        numpy_backend(tmp_path / "missing.tflite")
 
 
 @pytest.mark.device
@@ -125,7 +132,7 @@ def test_invalid_fields_are_named(artifacts: Path) -> None:
         Engine.from_bytes(wrong)
 
     buffer_index = _field(weights, 2, 4)
-    with pytest.raises(ModelLoadError, match=r"refers to buffer 99999"):
+    with pytest.raises(ModelLoadError, match=r"buffers refers to entry 99999"):
         Engine.from_bytes(_patch(data, buffer_index, "I", 99999))
 
     inputs = _vector_start(_graph(data), 1)

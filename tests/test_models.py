@@ -21,7 +21,11 @@ EXPECTED = {
     "mlp-300x2": ((300, 300), 328_810),
     "mlp-800x2": ((800, 800), 784 * 800 + 800 + 800 * 800 + 800 + 800 * 10 + 10),
     "mlp-300x3": ((300, 300, 300), 328_810 + 300 * 300 + 300),
+    "mlp-128": ((128,), 784 * 128 + 128 + 128 * 10 + 10),
+    "mlp-64x2": ((64, 64), 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10),
+    "mlp-32": ((32,), 784 * 32 + 32 + 32 * 10 + 10),
 }
+SMALL = {"mlp-128", "mlp-64x2", "mlp-32"}
 
 
 def _keras():  # type: ignore[no-untyped-def]
@@ -31,9 +35,17 @@ def _keras():  # type: ignore[no-untyped-def]
     return keras
 
 
-def test_the_registry_holds_exactly_the_three_architectures() -> None:
+def test_the_registry_holds_the_reference_three_and_the_small_ones() -> None:
     assert set(ARCHITECTURES) == set(EXPECTED)
     assert DEFAULT_ARCH == "mlp-300x2"
+    assert {n for n, a in ARCHITECTURES.items() if a.microcontroller} == SMALL
+    assert all(a.description for a in ARCHITECTURES.values())
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_small_architectures_fit_a_microcontroller_budget(name: str) -> None:
+    # int8 weights are one byte per parameter: the flag promises at most ~128 KB of them.
+    assert get_architecture(name).parameters <= 128 * 1024
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from edge_mnist.robustness.report import variation_rng
+from edge_mnist.robustness.variations import crop_to_ink, uneven_light
 from edge_mnist.runtime.datadir import TEST_IMAGES, TEST_LABELS
 from edge_mnist.runtime.errors import ImageError
 from edge_mnist.runtime.idx import find_idx, read_idx
@@ -432,3 +434,45 @@ def test_bad_arrays(array: np.ndarray, words: str) -> None:
 def test_unsupported_input_type() -> None:
     with pytest.raises(ImageError, match="cannot read an image from a list"):
         to_mnist([[0] * 28] * 28)  # type: ignore[arg-type]
+
+
+# --- Digits cropped to their ink, and pages lit from one side ----------------------------------
+
+# Test digits whose tight crops the border-median background refused (mostly upright 1s that
+# fill their frame), plus the first 300.
+TIGHT = (180, 314, 329, 330, 345, 652, 777, 1037, 1528, 1657, 1674, 1760, 4057, 5524)
+
+
+def test_digits_cropped_to_their_ink_are_accepted(  # type: ignore[no-untyped-def]
+    mnist: np.ndarray, labels: np.ndarray, nearest_neighbour
+) -> None:
+    chosen = [*range(300), *TIGHT]
+    tight = np.stack([to_mnist(Image.fromarray(crop_to_ink(mnist[i], 4))) for i in chosen])
+    framed = np.stack(
+        [to_mnist(Image.fromarray(crop_to_ink(mnist[i], 4, margin=16))) for i in chosen]
+    )
+    # Strokes reach every edge of the crop, so the border is partly ink.
+    for i in TIGHT:
+        crop = crop_to_ink(mnist[i], 4)
+        assert all((edge < 255).any() for edge in (crop[0], crop[-1], crop[:, 0], crop[:, -1]))
+    similarity = [_similarity(a, b) for a, b in zip(tight, framed, strict=True)]
+    assert min(similarity) > 0.85
+    assert np.median(similarity) > 0.98
+    truth = labels[chosen]
+    tight_acc = float((nearest_neighbour(tight) == truth).mean())
+    framed_acc = float((nearest_neighbour(framed) == truth).mean())
+    assert tight_acc >= framed_acc - 0.01
+    assert tight_acc > 0.9
+
+
+def test_unevenly_lit_page_is_evened_out(  # type: ignore[no-untyped-def]
+    mnist: np.ndarray, labels: np.ndarray, nearest_neighbour
+) -> None:
+    lit = [uneven_light(mnist[i], variation_rng(0, "uneven-light", i)) for i in range(200)]
+    # Paper on the bright side is clearly brighter than most of the page.
+    assert all(float(page.max()) / float(np.percentile(page, 40)) > 1.2 for page in lit)
+    out = np.stack([to_mnist(Image.fromarray(page)) for page in lit])
+    clean = np.stack([to_mnist(Image.fromarray(mnist[i])) for i in range(200)])
+    assert np.median([_similarity(a, b) for a, b in zip(out, clean, strict=True)]) > 0.9
+    acc = float((nearest_neighbour(out) == labels[:200]).mean())
+    assert acc >= float((nearest_neighbour(clean) == labels[:200]).mean()) - 0.03

@@ -250,3 +250,108 @@ def test_fit_and_train_reject_bad_config_before_training(mnist, tmp_path: Path) 
     with pytest.raises(UsageError, match="--dropout"):
         train(TrainConfig(dropout=1.0), mnist, out)
     assert not out.exists()
+
+
+# --- Augmentation (--augment): input pipeline only ---------------------------------------------
+
+AUGMENT_SUBSET = 4096
+
+
+@pytest.fixture(scope="module")
+def subset(mnist):  # type: ignore[no-untyped-def]
+    """MNIST with only the first 4,096 training images: one epoch in a second or two."""
+    from dataclasses import replace
+
+    return replace(
+        mnist, x_train=mnist.x_train[:AUGMENT_SUBSET], y_train=mnist.y_train[:AUGMENT_SUBSET]
+    )
+
+
+@pytest.fixture(scope="module")
+def plain_and_augmented(subset):  # type: ignore[no-untyped-def]
+    _keras()
+    plain = fit(TrainConfig(epochs=1, seed=11), subset)
+    augmented = [fit(TrainConfig(epochs=1, seed=11, augment=True), subset) for _ in range(2)]
+    return plain, augmented
+
+
+def test_augmentation_off_is_the_plain_keras_fit(plain_and_augmented, subset) -> None:  # type: ignore[no-untyped-def]
+    """augment=False trains exactly as before: Keras's fit on the arrays, shuffled, same seed."""
+    keras = _keras()
+    import tensorflow as tf
+
+    from edge_mnist.models import build_model
+
+    config = TrainConfig(epochs=1, seed=11)
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    reference = build_model(config.arch, config.dropout)
+    reference.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    reference.fit(
+        subset.x_train,
+        subset.y_train,
+        batch_size=config.batch_size,
+        epochs=1,
+        validation_data=(subset.x_val, subset.y_val),
+        shuffle=True,
+        verbose=0,
+    )
+    plain, _ = plain_and_augmented
+    for a, b in zip(_weights(plain.model), _weights(reference), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert plain.record["config"]["augment"] is False
+
+
+def _layers(model: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+        for layer in model.layers
+    ]
+
+
+def test_augmented_model_is_the_same_graph(plain_and_augmented) -> None:  # type: ignore[no-untyped-def]
+    plain, (augmented, _) = plain_and_augmented
+    assert _layers(augmented.model) == _layers(plain.model)
+    # No augmentation layers: only the reference MLP's Dense layers and training-only Dropout.
+    kinds = [type(layer).__name__ for layer in augmented.model.layers]
+    assert set(kinds) <= {"InputLayer", "Dense", "Dropout"} and kinds.count("Dense") == 3
+    assert [w.shape for w in _weights(augmented.model)] == [w.shape for w in _weights(plain.model)]
+    assert augmented.model.count_params() == plain.model.count_params()
+    # It learned from other images than the plain run did.
+    assert not np.array_equal(_weights(augmented.model)[0], _weights(plain.model)[0])
+    assert augmented.record["config"]["augment"] is True
+    assert augmented.record["metrics"]["validation"]["accuracy"] > 0.8
+
+
+def test_augmented_training_is_deterministic(plain_and_augmented) -> None:  # type: ignore[no-untyped-def]
+    _, (first, second) = plain_and_augmented
+    for a, b in zip(_weights(first.model), _weights(second.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_augment_batch_is_seeded_and_bounded(subset) -> None:  # type: ignore[no-untyped-def]
+    _keras()
+    import tensorflow as tf
+
+    from edge_mnist.augment import AugmentSpec, augment_batch
+
+    x = tf.constant(subset.x_train[:64])
+
+    def run(seed: int, spec: AugmentSpec | None = None) -> np.ndarray:
+        key = tf.constant([seed, 1], tf.int64)
+        out = augment_batch(tf, x, key) if spec is None else augment_batch(tf, x, key, spec)
+        return np.asarray(out)
+
+    first = run(1)
+    assert first.shape == (64, 784)
+    assert first.min() >= 0.0 and first.max() <= 1.0
+    np.testing.assert_array_equal(first, run(1))
+    assert not np.array_equal(first, run(2))
+    changed = (np.abs(first - subset.x_train[:64]).max(axis=1) > 0.1).mean()
+    assert 0.7 < changed < 1.0  # about 10% are kept as they are
+    still = AugmentSpec(rotation=0, scale=0, aspect=0, shear=0, shift=0, thin=0, thick=0, keep=0)
+    np.testing.assert_allclose(run(3, still), subset.x_train[:64], atol=1e-6)

@@ -1,7 +1,10 @@
 """The edge-mnist command line: one Typer app, one module per group of commands.
 
 - ``app.py``: the app, exit codes and error messages, ``--version``, the consoles;
-- ``host.py``: data, train, compare, export, check (the accuracy gate), pipeline;
+- ``host.py``: data, train, export, check (the accuracy gate), pipeline, with the
+  training options they share in ``training.py``;
+- ``compare.py``: compare (model selection and the edge Pareto table);
+- ``quant_report.py``: quant-report (per-layer int8 error; runs on a device too);
 - ``device.py``: predict, info;  ``bench.py``: the bench group;  ``render.py``: the tables.
 
 To add a command, write ``edge_mnist/cli/<feature>.py`` that does ``from .app import app`` and
@@ -12,7 +15,7 @@ commands (predict, info, bench, serve) never import host modules at all (tests/t
 lists what ``edge-mnist predict`` may load).
 """
 
-from . import host, device, bench, serve  # noqa: F401, I001  (registers the commands, in help order)
+from . import host, compare, quant_report, device, bench, serve, robustness  # noqa: F401, I001  (registers the commands, in help order)
 from .app import app, run
 
 

@@ -1,142 +1,28 @@
-"""Host commands: data, train, compare, export, check (the accuracy gate) and pipeline.
+"""Host commands: data, train, export, check (the accuracy gate) and pipeline (compare has
+its own module, compare.py).
 
 Each command imports its host libraries (data, training, export, gate) when it runs, never at
 import time: this module is imported for every command, device ones included.
 """
 
-# No "from __future__ import annotations": the training options below are added to the
-# commands' signatures as live objects, and Typer reads both alike.
+# No "from __future__ import annotations": training_options() copies these commands'
+# signatures, and Typer needs their annotations as live objects.
 
-import functools
-import inspect
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from .app import app, complete_later, console, emit_json, err
+from .app import app, console, emit_json, err
 from .options import DataDir, JsonFlag, Out, Quiet
-
-# The training options, declared once for every command that trains: name -> (type, help).
-# Their defaults come from TrainConfig and the --arch help from the model registry, filled in
-# when the command is looked up (see complete_later).
-TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
-    "arch": (str, "Architecture"),
-    "epochs": (int, "Maximum epochs; early stopping usually ends sooner."),
-    "patience": (int, "Epochs without a better validation loss before stopping."),
-    "batch_size": (int, "Mini-batch size."),
-    "learning_rate": (float, "Adam's initial learning rate."),
-    "dropout": (float, "Dropout after each hidden layer (training only; 0 = the notebook)."),
-    "reduce_lr": (bool, "Halve the learning rate when validation loss stalls."),
-    "seed": (int, "Random seed: the same seed gives the same model on one machine."),
-}
-
-
-def _complete_training(command: Any) -> None:
-    from dataclasses import asdict
-
-    from edge_mnist.models import ARCHITECTURES, DEFAULT_ARCH
-    from edge_mnist.train import TrainConfig
-
-    defaults = asdict(TrainConfig())
-    names = ", ".join(ARCHITECTURES)
-    for param in command.params:
-        if param.name not in TRAINING_OPTIONS:
-            continue
-        if param.name == "arch" and param.multiple:
-            param.help = f"An architecture to train ({names}); repeat for each. Default: all."
-        elif param.name == "arch":
-            param.help = f"Architecture: {names}."
-            param.default = DEFAULT_ARCH
-        else:
-            param.default = defaults[param.name]
-
-
-def training_options(
-    *names: str, many_archs: bool = False
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Add the named training options to a command, which receives them as its first argument:
-    a dict for TrainConfig(**...) (with many_archs, "arch" is a list, possibly empty)."""
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        own = [
-            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-            for p in list(inspect.signature(fn).parameters.values())[1:]
-        ]
-        added = []
-        for name in names:
-            kind, help_text = TRAINING_OPTIONS[name]
-            if name == "arch" and many_archs:
-                kind = list[str] | None
-            option = typer.Option(help=help_text, show_default=not (name == "arch" and many_archs))
-            added.append(
-                inspect.Parameter(
-                    name,
-                    inspect.Parameter.KEYWORD_ONLY,
-                    default=None,
-                    annotation=Annotated[kind, option],
-                )
-            )
-
-        @functools.wraps(fn)
-        def command(**kwargs: Any) -> Any:
-            return fn({n: kwargs.pop(n) for n in names}, **kwargs)
-
-        params = [*added, *own]
-        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in params}
-        complete_later(fn.__name__.removesuffix("_cmd"), _complete_training)
-        return command
-
-    return decorate
-
-
-def _download_progress() -> Any:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-    progress = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=err,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(name: str, done: int, total: int | None) -> None:
-        if name not in tasks:
-            progress.start()
-            tasks[name] = progress.add_task(f"downloading {name}", total=total)
-        progress.update(tasks[name], completed=done)
-        if total is not None and done >= total:
-            progress.stop()
-
-    return update
-
-
-def _epoch_printer(quiet: bool) -> Any:
-    if quiet:
-        return None
-
-    def show(epoch: int, logs: dict[str, float], seconds: float) -> None:
-        err.print(
-            f"epoch {epoch:3d}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
-            f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
-            f"lr {logs.get('learning_rate', 0):.1e}  {seconds:.1f}s",
-            highlight=False,
-        )
-
-    return show
-
-
-def _train_config(fields: dict[str, Any]) -> Any:
-    from edge_mnist.train import TrainConfig
-
-    config = TrainConfig(**fields)
-    config.validate()
-    return config
+from .training import (
+    TRAINING_OPTIONS,
+    download_progress,
+    epoch_printer,
+    train_config,
+    training_options,
+)
 
 
 @app.command()
@@ -150,7 +36,7 @@ def data(
     """Find (or download) and verify MNIST, and print the shapes of the split."""
     from edge_mnist.data import load_mnist
 
-    mnist = load_mnist(data_dir, download=download, progress=_download_progress())
+    mnist = load_mnist(data_dir, download=download, progress=download_progress())
     if as_json:
         emit_json({"source": mnist.source, "shapes": mnist.shapes(), "md5": mnist.checksums})
         return
@@ -176,10 +62,10 @@ def train(
     from edge_mnist.train import MODEL_FILE
     from edge_mnist.train import train as run_train
 
-    config = _train_config(training)
-    mnist = load_mnist(data_dir, progress=_download_progress())
+    config = train_config(training)
+    mnist = load_mnist(data_dir, progress=download_progress())
     record = run_train(
-        config, mnist, out, force=force, on_epoch=_epoch_printer(quiet or as_json)
+        config, mnist, out, force=force, on_epoch=epoch_printer(quiet or as_json)
     ).record
     if as_json:
         emit_json(record)
@@ -194,39 +80,6 @@ def train(
     console.print(
         f"Wrote {out / MODEL_FILE} and {out / 'train.json'}.", highlight=False, markup=False
     )
-
-
-@app.command()
-@training_options(*TRAINING_OPTIONS, many_archs=True)
-def compare(
-    training: dict[str, Any],
-    data_dir: DataDir = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")
-    ] = None,
-    quiet: Quiet = False,
-) -> None:
-    """Train several architectures with the same seed and options; print the selection table."""
-    from edge_mnist.compare import compare_architectures
-    from edge_mnist.data import load_mnist
-    from edge_mnist.fileio import check_output_file, write_json
-    from edge_mnist.models import ARCHITECTURES
-
-    from .render import selection_table
-
-    check_output_file(json_file)
-    archs = training.pop("arch") or list(ARCHITECTURES)
-    configs = [_train_config({**training, "arch": a}) for a in archs]
-    mnist = load_mnist(data_dir, progress=_download_progress())
-    rows = compare_architectures(
-        configs,
-        mnist,
-        on_start=lambda a: err.print(f"training {a}"),
-        on_epoch=_epoch_printer(quiet),
-    )
-    console.print(selection_table(rows))
-    if json_file:
-        write_json(json_file, {"seed": training["seed"], "rows": rows})
 
 
 Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
@@ -260,7 +113,7 @@ def export_cmd(
 
     names = [t.filename for t in plan(fmt, quantize)]
     sources = [p.name for p in c_files(fmt, out)]
-    mnist = load_mnist(data_dir, progress=_download_progress())
+    mnist = load_mnist(data_dir, progress=download_progress())
     manifest = export(
         model,
         mnist,
@@ -345,7 +198,7 @@ def check(
 
 
 @app.command()
-@training_options("arch", "epochs", "seed")
+@training_options("arch", "epochs", "seed", "augment")
 def pipeline(
     training: dict[str, Any],
     out: Out = Path("artifacts"),
@@ -361,7 +214,7 @@ def pipeline(
 
     from .render import artifact_table, gate_table
 
-    config = _train_config(training)
+    config = train_config(training)
     result = run_pipeline(
         out,
         config,
@@ -370,8 +223,8 @@ def pipeline(
         on_stage=lambda name, detail: err.print(
             f"[bold]{name}[/]: {escape(detail)}", highlight=False
         ),
-        on_epoch=_epoch_printer(quiet),
-        on_download=_download_progress(),
+        on_epoch=epoch_printer(quiet),
+        on_download=download_progress(),
         strict=strict,
     )
     console.print(artifact_table(result.manifest))

@@ -68,8 +68,16 @@ TABLE: tuple[BackendSpec, ...] = (
         verifies_files=False,
         numpy1_until=(2, 14),
     ),
-    # The pure-NumPy engine goes here (installed interpreters first, TensorFlow last), as
-    # BackendSpec("numpy", TFLITE, None, (), "built in", "<its module>:<its class>").
+    # Needs nothing but numpy: after the installed interpreters, and before TensorFlow, which
+    # crashes on damaged files that this engine verifies and refuses.
+    BackendSpec(
+        "numpy",
+        TFLITE,
+        None,
+        (),
+        "built in: the pure-NumPy engine needs no package",
+        "numpy_engine:NumpyBackend",
+    ),
     BackendSpec(
         "tensorflow",
         TFLITE,

@@ -7,11 +7,12 @@ allocates (``model.py``). Its int8 arithmetic reproduces ai-edge-litert's output
 (``kernels.py`` says exactly how); ``Engine.layers`` returns every layer's output tensor.
 
 Modules: ``flatbuffer`` (bounds-checked reader), ``opcodes`` (operator names), ``model``
-(validated tensors and operators), ``kernels`` (prepared operators), ``engine`` (load, run,
-layers), ``backend`` (the runtime's backend interface).
+(validated tensors and operators), ``step`` (the operator interface), ``fully_connected`` and
+``kernels`` (prepared operators; ``kernels`` documents the arithmetic), ``fused`` (the int8
+MLP in fewer numpy calls), ``engine`` (load, run, layers), ``backend`` (the runtime's backend
+interface).
 """
 
-from .backend import NumpyBackend
 from .engine import Engine, LayerTensor
 
-__all__ = ["Engine", "LayerTensor", "NumpyBackend"]
+__all__ = ["Engine", "LayerTensor"]

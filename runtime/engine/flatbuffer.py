@@ -125,6 +125,14 @@ class Table:
             out.append(Table(self.buf, target, f"{what}[{i}]"))
         return out
 
+    def table_at(self, span: tuple[int, int], i: int, what: str) -> Table:
+        """Element ``i`` of a vector of tables found by ``vector(index, 4, ...)``."""
+        start, count = span
+        if not 0 <= i < count:
+            raise Malformed(f"{what} refers to entry {i}, but there are {count}")
+        at = start + 4 * i
+        return Table(self.buf, at + int(self.buf.unpack(_U32, at, what)), f"{what}[{i}]")
+
     def string(self, index: int, what: str) -> str:
         span = self.vector(index, 1, what)
         if span is None:

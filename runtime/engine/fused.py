@@ -16,7 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from .kernels import EXACT_F32, FullyConnectedInt8, SoftmaxInt8, Step
+from .kernels import EXACT_F32, FullyConnectedInt8, SoftmaxInt8, Step, matmul
 
 Run = Callable[[np.ndarray], np.ndarray]
 
@@ -50,7 +50,7 @@ def build(steps: Sequence[Step], source: int, target: int) -> Run | None:
     rest = [_layer(fc, centered=True) for fc in layers[1:]]
     depth, out_zero = layers[0].depth, np.float32(layers[-1].out_zero)
     units = layers[-1].units
-    matmul, maximum, minimum, rint = np.matmul, np.maximum, np.minimum, np.rint
+    maximum, minimum, rint = np.maximum, np.minimum, np.rint
 
     def dense(v: np.ndarray, params: tuple[np.ndarray, ...]) -> np.ndarray:
         weights, bias, multiplier, lo, hi = params

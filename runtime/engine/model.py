@@ -131,21 +131,20 @@ def _quantization(t: Table, what: str, dtype: np.dtype[Any], rank: int) -> Quant
     return Quantization(np.array(scale, np.float32), np.array(zero, np.int64), axis)
 
 
-def _buffer(buffers: list[Table], buf: FlatBuffer, index: int, what: str) -> np.ndarray | None:
-    """The raw bytes of a buffer, inside the flatbuffer or (large models) after it."""
-    if not 0 <= index < len(buffers):
-        raise Malformed(f"{what} refers to buffer {index}, but there are {len(buffers)}")
-    b = buffers[index]
+def _buffer(model: Table, buffers: tuple[int, int], index: int, what: str) -> np.ndarray | None:
+    """The raw bytes of a buffer, inside the flatbuffer or (large models) after it. Buffers are
+    read only when a tensor refers to them, so a damaged count costs nothing."""
+    b = model.table_at(buffers, index, f"{what}: buffers")
     data = b.array(0, "u1", f"buffer {index}")
     offset = int(b.scalar(1, "Q", 0))
     if offset > 1:
         size = int(b.scalar(2, "Q", 0))
-        buf.need(offset, size, f"buffer {index}")
-        return np.frombuffer(buf.data, np.uint8, count=size, offset=offset)
+        model.buf.need(offset, size, f"buffer {index}")
+        return np.frombuffer(model.buf.data, np.uint8, count=size, offset=offset)
     return data if data is not None and len(data) else None
 
 
-def _tensor(t: Table, i: int, buffers: list[Table], buf: FlatBuffer) -> TensorDef:
+def _tensor(t: Table, i: int, model: Table, buffers: tuple[int, int]) -> TensorDef:
     name = t.string(3, f"the name of tensor {i}") or f"tensor {i}"
     what = f"tensor {i} ({name!r})"
     code = int(t.scalar(1, "b", 0))
@@ -171,7 +170,7 @@ def _tensor(t: Table, i: int, buffers: list[Table], buf: FlatBuffer) -> TensorDe
         raise Malformed(f"{what} is sparse, which this engine does not support")
     if int(t.scalar(10, "Q", 0)):
         raise Malformed(f"{what} lives in an external buffer, which this engine does not read")
-    raw = _buffer(buffers, buf, int(t.scalar(2, "I", 0)), what)
+    raw = _buffer(model, buffers, int(t.scalar(2, "I", 0)), what)
     data = None
     if raw is not None:
         expected = math.prod(shape) * dtype.itemsize
@@ -212,9 +211,9 @@ def parse(data: bytes) -> ModelDef:
     if len(subgraphs) != 1:
         raise Malformed(f"{len(subgraphs)} subgraphs; this engine runs single-graph models")
     graph = subgraphs[0]
-    buffers = model.tables(4, "buffers")
+    buffers = model.vector(4, 4, "buffers") or (0, 0)
     tensor_tables = graph.tables(0, "tensors")
-    tensors = tuple(_tensor(t, i, buffers, buf) for i, t in enumerate(tensor_tables))
+    tensors = tuple(_tensor(t, i, model, buffers) for i, t in enumerate(tensor_tables))
     n = len(tensors)
     operators = []
     for i, op in enumerate(graph.tables(3, "operators")):

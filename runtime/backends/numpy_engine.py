@@ -1,16 +1,19 @@
-"""The engine behind the runtime's backend interface (name "numpy")."""
+"""The pure-NumPy engine (runtime/engine/) as a backend: runs .tflite files with numpy alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-# The one place the engine meets the backend table's types.
-from ..backends import TensorInfo
+from ..engine import Engine
+from ..engine.model import TensorDef
 from ..errors import InvalidInputError
-from .engine import Engine
-from .model import TensorDef
+from .base import RawCall, TensorInfo
+
+if TYPE_CHECKING:
+    from . import BackendSpec
 
 ENGINE_VERSION = "1"
 
@@ -30,9 +33,8 @@ class NumpyBackend:
     """Runs a .tflite model with numpy alone. ``threads`` is accepted for the common
     signature and ignored: the only parallel part is BLAS, which sizes its own pool."""
 
-    name = "numpy"
-
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+    def __init__(self, spec: BackendSpec, path: Path, threads: int | None) -> None:
+        self.name = spec.name
         self.engine = Engine.load(path)
         self.version = f"engine-{ENGINE_VERSION} (numpy {np.__version__})"
         self.input = _info(self.engine.input)
@@ -56,6 +58,6 @@ class NumpyBackend:
             )
         return self.engine.run(x)
 
-    def raw(self, x: np.ndarray) -> np.ndarray:
-        """``run`` without the checks (for the benchmark's raw loop)."""
-        return self.engine.run(x)
+    def raw_call(self, x: np.ndarray) -> RawCall:
+        """The engine's own call, without the checks (for the benchmark's raw loop)."""
+        return self.engine.run

@@ -1,0 +1,150 @@
+"""compare: train several architectures with one recipe; with --export and --bench, the edge
+Pareto table (int8 accuracy, file size, memory and latency per architecture)."""
+
+# No "from __future__ import annotations": training_options adds live objects to the signature.
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from .app import app, console, err
+from .options import DataDir, Quiet
+from .training import (
+    TRAINING_OPTIONS,
+    download_progress,
+    epoch_printer,
+    train_config,
+    training_options,
+)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
+
+
+def pareto_table(rows: list[dict[str, Any]], basis: str) -> Table:
+    """One row per architecture; ◆ marks the Pareto front."""
+    backends = [b["backend"] for b in rows[0].get("bench") or []]
+    table = Table(title=f"Edge Pareto table (◆ front: {basis}; best by validation *)")
+    cols = ["arch", "params", "float", "int8", "drop", "size", "RSS"]
+    for b in backends:
+        cols += [f"{b} b1 p50", f"{b} b64"]
+    cols.append("train")
+    for col in cols:
+        table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
+    for r in rows:
+        bench = {b["backend"]: b for b in r.get("bench") or []}
+        rss = [b["rss_at_load_bytes"] for b in bench.values() if b["rss_at_load_bytes"]]
+        cells = [
+            f"{r['arch']}{' ◆' if r.get('pareto') else ''}{' *' if r['best'] else ''}",
+            f"{r['parameters']:,}",
+            f"{r['test_accuracy']:.2%}",
+            f"{r['int8_accuracy']:.2%}" if r.get("int8_accuracy") is not None else "-",
+            f"{-r['int8_drop_pp']:+.2f} pp" if r.get("int8_drop_pp") is not None else "-",
+            _size(r["int8_size_bytes"]) if r.get("int8_size_bytes") else "-",
+            f"{min(rss) / 2**20:.0f} MiB" if rss else "-",
+        ]
+        for b in backends:
+            figures = bench.get(b)
+            cells += (
+                [f"{figures['p50_us_batch1']:.1f} µs", f"{figures['images_per_s_batch64']:,.0f}/s"]
+                if figures
+                else ["-", "-"]
+            )
+        cells.append(f"{r['train_seconds']:.0f}s")
+        table.add_row(*cells)
+    return table
+
+
+@app.command()
+@training_options(*TRAINING_OPTIONS, many_archs=True)
+def compare(
+    training: dict[str, Any],
+    export: Annotated[
+        bool, typer.Option("--export", help="Also export each model to int8 .tflite and gate it.")
+    ] = False,
+    bench: Annotated[
+        bool,
+        typer.Option(
+            "--bench",
+            help="Also time each int8 file at batch 1 and 64 on the best installed backend and "
+            "the NumPy engine (implies --export).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for each architecture's files.")
+    ] = Path("artifacts/compare"),
+    calibration_samples: Annotated[
+        int, typer.Option(help="Training images used to calibrate int8.")
+    ] = 500,
+    max_drop: Annotated[
+        float, typer.Option(help="The gate: most points int8 may lose against float.")
+    ] = 0.5,
+    runs: Annotated[
+        int | None, typer.Option(min=1, help="Timed calls per bench series (default: bench's).")
+    ] = None,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="Keep a model in --out trained with the same recipe instead of training."
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Draw accuracy vs latency to this PNG (needs --bench and matplotlib)."),
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train architectures with one recipe: the selection table, or the edge Pareto table."""
+    from edge_mnist.compare import EdgeOptions, compare_architectures, compare_document
+    from edge_mnist.data import load_mnist
+    from edge_mnist.errors import UsageError
+    from edge_mnist.fileio import check_output_file, write_json
+    from edge_mnist.gate import validate_limits
+    from edge_mnist.models import ARCHITECTURES
+
+    from .render import selection_table
+
+    check_output_file(json_file)
+    check_output_file(plot)
+    export = export or bench
+    if plot is not None:
+        from edge_mnist.compare_plot import check_plot_available
+
+        if not bench:
+            raise UsageError("--plot draws latencies.", "add --bench (and --export).")
+        check_plot_available()
+    if not 1 <= calibration_samples <= 55_000:
+        raise UsageError(f"--calibration-samples must be in 1..55000, got {calibration_samples}.")
+    validate_limits(max_drop)
+    archs = training.pop("arch") or list(ARCHITECTURES)
+    configs = [train_config({**training, "arch": a}) for a in archs]
+    edge = (
+        EdgeOptions(out, True, bench, calibration_samples, max_drop, runs, data_dir, reuse)
+        if export
+        else None
+    )
+    mnist = load_mnist(data_dir, progress=download_progress())
+    rows = compare_architectures(
+        configs,
+        mnist,
+        on_start=lambda a: err.print(f"training {a}"),
+        on_epoch=epoch_printer(quiet),
+        edge=edge,
+        on_stage=lambda m: err.print(m, highlight=False, markup=False),
+    )
+    doc = compare_document(rows, configs[0], edge)
+    console.print(pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows))
+    if json_file:
+        write_json(json_file, doc)
+    if plot is not None:
+        from edge_mnist.compare_plot import plot_pareto
+
+        plot_pareto(rows, plot)
+        err.print(f"wrote {plot}", highlight=False, markup=False)

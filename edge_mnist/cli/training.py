@@ -1,0 +1,140 @@
+"""The options and progress output that the training commands (train, compare, pipeline) share.
+
+Nothing here imports the host libraries at import time: the defaults (TrainConfig) and the
+architecture names (the model registry) are filled in when a training command is looked up.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from .app import complete_later, err
+
+# The training options, declared once for every command that trains: name -> (type, help).
+# Their defaults come from TrainConfig and the --arch help from the model registry, filled in
+# when the command is looked up (see complete_later).
+TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
+    "arch": (str, "Architecture"),
+    "epochs": (int, "Maximum epochs; early stopping usually ends sooner."),
+    "patience": (int, "Epochs without a better validation loss before stopping."),
+    "batch_size": (int, "Mini-batch size."),
+    "learning_rate": (float, "Adam's initial learning rate."),
+    "dropout": (float, "Dropout after each hidden layer (training only; 0 = the notebook)."),
+    "reduce_lr": (bool, "Halve the learning rate when validation loss stalls."),
+    "seed": (int, "Random seed: the same seed gives the same model on one machine."),
+    "augment": (
+        bool,
+        "Randomly rotate, scale, shear, shift and thicken or thin the training digits (input "
+        "pipeline only: the model is the same graph). Slower; better on real handwriting.",
+    ),
+}
+
+
+def _complete_training(command: Any) -> None:
+    from dataclasses import asdict
+
+    from edge_mnist.models import ARCHITECTURES, DEFAULT_ARCH
+    from edge_mnist.train import TrainConfig
+
+    defaults = asdict(TrainConfig())
+    names = ", ".join(ARCHITECTURES)
+    for param in command.params:
+        if param.name not in TRAINING_OPTIONS:
+            continue
+        if param.name == "arch" and param.multiple:
+            param.help = f"An architecture to train ({names}); repeat for each. Default: all."
+        elif param.name == "arch":
+            param.help = f"Architecture: {names}."
+            param.default = DEFAULT_ARCH
+        else:
+            param.default = defaults[param.name]
+
+
+def training_options(
+    *names: str, many_archs: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the named training options to a command, which receives them as its first argument:
+    a dict for TrainConfig(**...) (with many_archs, "arch" is a list, possibly empty)."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in list(inspect.signature(fn).parameters.values())[1:]
+        ]
+        added = []
+        for name in names:
+            kind, help_text = TRAINING_OPTIONS[name]
+            if name == "arch" and many_archs:
+                kind = list[str] | None
+            option = typer.Option(help=help_text, show_default=not (name == "arch" and many_archs))
+            added.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=Annotated[kind, option],
+                )
+            )
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> Any:
+            return fn({n: kwargs.pop(n) for n in names}, **kwargs)
+
+        params = [*added, *own]
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        complete_later(fn.__name__.removesuffix("_cmd"), _complete_training)
+        return command
+
+    return decorate
+
+
+def download_progress() -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(name: str, done: int, total: int | None) -> None:
+        if name not in tasks:
+            progress.start()
+            tasks[name] = progress.add_task(f"downloading {name}", total=total)
+        progress.update(tasks[name], completed=done)
+        if total is not None and done >= total:
+            progress.stop()
+
+    return update
+
+
+def epoch_printer(quiet: bool) -> Any:
+    if quiet:
+        return None
+
+    def show(epoch: int, logs: dict[str, float], seconds: float) -> None:
+        err.print(
+            f"epoch {epoch:3d}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
+            f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
+            f"lr {logs.get('learning_rate', 0):.1e}  {seconds:.1f}s",
+            highlight=False,
+        )
+
+    return show
+
+
+def train_config(fields: dict[str, Any]) -> Any:
+    from edge_mnist.train import TrainConfig
+
+    config = TrainConfig(**fields)
+    config.validate()
+    return config
