@@ -648,20 +648,20 @@ def test_bench_main_times_diffs_and_refuses(
     from edge_mnist.runtime.bench.__main__ import main
 
     out = tmp_path / "r.json"
-    model = str(bench_artifacts / "model_int8.onnx")
+    model = str(bench_artifacts / "model_int8.tflite")
     assert main([model, "--batch", "1", "--runs", "3", "--warmup", "0", "--json", str(out)]) == 0
     captured = capsys.readouterr()
+    backend = read_report(out)["models"][0]["backend"]  # the first TFLite backend installed
     header, *rows = captured.out.splitlines()
     assert header.split()[:4] == ["model", "backend", "batch", "mode"]
     assert [r.split()[:4] for r in rows] == [
-        ["model_int8.onnx", "onnxruntime", "1", "runtime"],
-        ["model_int8.onnx", "onnxruntime", "1", "raw"],
+        ["model_int8.tflite", backend, "1", "runtime"],
+        ["model_int8.tflite", backend, "1", "raw"],
     ]
-    assert "model_int8.onnx (onnxruntime) batch 1: runtime vs raw interpreter" in captured.err
-    assert read_report(out)["models"][0]["name"] == "model_int8.onnx"
+    assert f"model_int8.tflite ({backend}) batch 1: runtime vs raw interpreter" in captured.err
 
     assert main(["diff", str(out), str(out)]) == 0
-    assert "model_int8.onnx (onnxruntime) batch 1 raw: +0.0% same" in capsys.readouterr().out
+    assert f"model_int8.tflite ({backend}) batch 1 raw: +0.0% same" in capsys.readouterr().out
 
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
