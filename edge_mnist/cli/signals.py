@@ -71,7 +71,7 @@ def quiet_broken_pipe() -> NoReturn:
     Python flushes stdout once more at exit, which would fail again with a complaint on stderr:
     stdout is pointed at /dev/null first.
     """
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # AttributeError: no stdout
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
@@ -84,7 +84,7 @@ def flush_stdout() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe()
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # closed, or no stdout at all
         pass
 
 
