@@ -191,3 +191,19 @@ def test_predict_leaves_stderr_empty_for_a_good_model(
     assert "Accuracy:" in proc.stdout
     # No interpreter chatter (XNNPACK's INFO line), no warning: the manifest matches.
     assert proc.stderr == ""
+
+
+def test_only_the_routine_native_line_is_dropped_from_stderr() -> None:
+    code = (
+        "import os\n"
+        "from edge_mnist.runtime.backends.quiet import routine_lines_dropped\n"
+        "with routine_lines_dropped():\n"
+        "    os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
+        "    os.write(2, b'ERROR: something the user must see\\n')\n"
+        "os.write(2, b'after\\n')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b"ERROR: something the user must see\nafter\n"
