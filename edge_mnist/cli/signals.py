@@ -39,9 +39,18 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
 
+# stderr as it was at start: the "interrupted" line goes there even when the signal came while
+# fd 2 was briefly pointed elsewhere (the runtime filters an interpreter's native log lines).
+_stderr_fd: int | None = None
+
+
 def install_handlers() -> None:
     """Make SIGTERM and SIGHUP raise :class:`Interrupted` (main thread only; an ignored or
     already handled signal is left as it is)."""
+    global _stderr_fd
+    if _stderr_fd is None:
+        with contextlib.suppress(OSError):
+            _stderr_fd = os.dup(2)
     for name in HANDLED:
         signum = getattr(signal, name, None)
         if signum is None:
@@ -60,8 +69,14 @@ def report_interrupted(exc: KeyboardInterrupt) -> int:
     """Say "interrupted" on stderr (naming the signal) and return the exit code to use."""
     code = exit_code(exc)
     name = signal.Signals(code - 128).name
-    with contextlib.suppress(OSError, ValueError):
-        print(f"\ninterrupted ({name}).", file=sys.stderr, flush=True)
+    message = f"\ninterrupted ({name}).\n"
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+        if _stderr_fd is not None:
+            os.write(_stderr_fd, message.encode())
+        else:
+            sys.stderr.write(message)
+            sys.stderr.flush()
     return code
 
 

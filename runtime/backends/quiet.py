@@ -37,8 +37,8 @@ def routine_lines_dropped(routine: tuple[bytes, ...] = ROUTINE) -> Iterator[None
             yield
             return
         with capture:
-            os.dup2(capture.fileno(), 2)
             try:
+                os.dup2(capture.fileno(), 2)
                 yield
             finally:
                 with contextlib.suppress(OSError, ValueError):
