@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -119,34 +120,41 @@ def test_summarize_one_sample_and_none() -> None:
     s = summarize(np.array([42.0]))
     assert s["std"] == 0.0
     assert s["min"] == s["p50"] == s["p99"] == s["max"] == s["mean"] == 42.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one sample"):
         summarize([])
 
 
 def test_parse_batches_and_percent() -> None:
     assert parse_batches("1,8,64") == (1, 8, 64)
     assert parse_batches(" 64, 1 ,64") == (64, 1)
-    for bad in ("0", "a", "1,,8", "-1", "1.5", "100000"):
-        with pytest.raises(BenchError):
+    for bad, words in (
+        ("0", "out of range"),
+        ("a", "bad batch size 'a'"),
+        ("1,,8", "bad batch size ''"),
+        ("-1", "batch size -1 is out of range"),
+        ("1.5", "bad batch size '1.5'"),
+        ("100000", "batch size 100000 is out of range"),
+    ):
+        with pytest.raises(BenchError, match=re.escape(words)):
             parse_batches(bad)
     assert parse_percent("10%") == parse_percent("10") == parse_percent(" 10 % ") == 10.0
     for bad in ("abc", "-5", "nan", "inf", "%"):
-        with pytest.raises(BenchError):
+        with pytest.raises(BenchError, match=re.escape(f"bad percentage {bad!r}")):
             parse_percent(bad)
 
 
 def test_config_rejects_bad_values() -> None:
     BenchConfig().validate()
-    for config in (
-        BenchConfig(runs=5, seconds=1.0),
-        BenchConfig(runs=0),
-        BenchConfig(seconds=0.0),
-        BenchConfig(warmup=-1),
-        BenchConfig(threads=0),
-        BenchConfig(accuracy=0),
-        BenchConfig(batches=()),
+    for config, words in (
+        (BenchConfig(runs=5, seconds=1.0), "--runs and --seconds exclude each other"),
+        (BenchConfig(runs=0), "--runs must be at least 1, got 0"),
+        (BenchConfig(seconds=0.0), "--seconds must be a positive number, got 0.0"),
+        (BenchConfig(warmup=-1), "--warmup must be 0 or more, got -1"),
+        (BenchConfig(threads=0), "--threads must be at least 1, got 0"),
+        (BenchConfig(accuracy=0), "--accuracy must be at least 1 image, got 0"),
+        (BenchConfig(batches=()), "no batch sizes given"),
     ):
-        with pytest.raises(BenchError):
+        with pytest.raises(BenchError, match=re.escape(words)):
             config.validate()
 
 
@@ -396,11 +404,18 @@ def test_diff_2x_regression_fails(
     assert result.exit_code == 1, result.output
     assert "regressed" in result.output and "model_int8.onnx" in result.output
     # A threshold above the change lets it through; "150" means 150%.
-    assert _bench("diff", str(report_file), str(slow), "--max-regression", "150").exit_code == 0
+    lenient = _bench("diff", str(report_file), str(slow), "--max-regression", "150")
+    assert lenient.exit_code == 0, lenient.output
+    assert "No regression" in lenient.output and "within 150%" in lenient.output
+    assert re.search(r"\+100\.0%\s+same", lenient.output), lenient.output
     # Faster is never a failure.
-    assert _bench("diff", str(slow), str(report_file)).exit_code == 0
+    faster = _bench("diff", str(slow), str(report_file))
+    assert faster.exit_code == 0, faster.output
+    assert re.search(r"-50\.0%\s+improved", faster.output), faster.output
     # The former name still works, hidden from the help.
-    assert _bench("compare", str(report_file), str(slow)).exit_code == 1
+    former = _bench("compare", str(report_file), str(slow))
+    assert former.exit_code == 1, former.output
+    assert "1 p50 latency regressed by more than 10%" in former.output
 
 
 def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) -> None:
@@ -421,7 +436,22 @@ def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such report" in missing.output
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"schema_version": 99}))
-    assert _bench("diff", str(report_file), str(other)).exit_code == 2
+    wrong_version = _bench("diff", str(report_file), str(other))
+    assert wrong_version.exit_code == 2
+    assert "not a bench report of schema version 1 (found 99)" in wrong_version.output
+    # Nested deeper than the JSON parser goes: a clear error, not a RecursionError.
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    nested = _bench("diff", str(report_file), str(deep))
+    assert nested.exit_code == 2, nested.output
+    assert "cannot read the bench report (JSON nested too deeply)" in nested.output
+    assert "Traceback" not in nested.output and "internal error" not in nested.output
+    with pytest.raises(BenchError, match="nested too deeply"):
+        read_report(deep)
+    garbled = tmp_path / "garbled.json"
+    garbled.write_bytes(b"\xff\xfe{")
+    with pytest.raises(BenchError, match="not UTF-8"):
+        read_report(garbled)
     bad = _bench("diff", str(report_file), str(report_file), "--max-regression", "ten")
     assert bad.exit_code == 2 and "bad percentage" in bad.output
 
@@ -436,6 +466,7 @@ def test_compare_with_nothing_in_common_exits_2(report: dict[str, Any], tmp_path
     result = _bench("diff", str(old), str(new))
     assert result.exit_code == 2
     assert "no series in common" in result.output
+    assert "error:" in result.output and "fix:" in result.output
 
 
 # --- the command line ----------------------------------------------------------------------------
@@ -463,7 +494,9 @@ def test_bad_batch_exits_2(bench_artifacts: Path, batch: str) -> None:
 
 def test_conflicting_options_exit_2(bench_artifacts: Path) -> None:
     model = str(bench_artifacts / "model_int8.tflite")
-    assert _bench(model, "--runs", "5", "--seconds", "1").exit_code == 2
+    both = _bench(model, "--runs", "5", "--seconds", "1")
+    assert both.exit_code == 2
+    assert "--runs and --seconds exclude each other" in both.output
     wrong = _bench(model, "--backend", "onnxruntime")
     assert wrong.exit_code == 2 and "cannot run tflite" in wrong.output
 
@@ -487,8 +520,10 @@ def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
     )
     assert result.exit_code == 2
     assert "not installed" in result.output and f"pip install {dist}" in result.output
-    # Nothing was timed: the ONNX model listed first must not have been benchmarked.
-    assert "runtime vs raw" not in result.output
+    # Nothing was timed: the ONNX model listed first must not have been benchmarked. The
+    # error is the whole output (a timed model would print its progress and table first).
+    assert result.output.lstrip().startswith("error:"), result.output
+    assert "model_int8.onnx" not in result.output and "p50" not in result.output
 
 
 def test_python_dash_m_on_a_copied_runtime_folder(bench_artifacts: Path, tmp_path: Path) -> None:
@@ -564,3 +599,91 @@ def test_the_reader_and_jsonschema_agree(report: dict[str, Any], tmp_path: Path)
         path.write_text(json.dumps(broken))
         with pytest.raises(BenchError, match="malformed"):
             read_report(path)
+
+
+# --- the plain-text twin: python -m edge_mnist.runtime.bench --------------------------------------
+
+
+def _row(batch: int, mode: str, p50: float, overhead: float | None) -> dict[str, Any]:
+    stats = {"p50": p50, "p90": p50 * 1.5, "p99": p50 * 2, "mean": p50}
+    return {
+        "batch": batch,
+        "mode": mode,
+        "latency_us": stats,
+        "per_image_us": p50 / batch,
+        "throughput_ips": batch * 1e6 / p50,
+        "overhead_vs_raw": overhead,
+    }
+
+
+def test_format_table_lays_out_every_series() -> None:
+    from edge_mnist.runtime.bench.render import format_table
+
+    data = {
+        "models": [
+            {
+                "name": "m.tflite",
+                "backend": "litert",
+                "results": [_row(1, RUNTIME, 12.5, 1.25), _row(1, RAW, 10.0, None)],
+            },
+            {
+                "name": "long_name.onnx",
+                "backend": "onnxruntime",
+                "results": [_row(64, RAW, 2000.0, None)],
+            },
+        ]
+    }
+    # Names, backends, batch and mode left-aligned; numbers right-aligned; no trailing blanks.
+    assert format_table(data).splitlines() == [
+        "model           backend      batch  mode     p50 µs  p90 µs  p99 µs  µs/img    img/s  vs raw",
+        "m.tflite        litert       1      runtime    12.5    18.8    25.0   12.50   80,000   1.25×",
+        "m.tflite        litert       1      raw        10.0    15.0    20.0   10.00  100,000",
+        "long_name.onnx  onnxruntime  64     raw      2000.0  3000.0  4000.0   31.25   32,000",
+    ]
+
+
+def test_bench_main_times_diffs_and_refuses(
+    bench_artifacts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge_mnist.runtime.bench.__main__ import main
+
+    out = tmp_path / "r.json"
+    model = str(bench_artifacts / "model_int8.tflite")
+    assert main([model, "--batch", "1", "--runs", "3", "--warmup", "0", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    backend = read_report(out)["models"][0]["backend"]  # the first TFLite backend installed
+    header, *rows = captured.out.splitlines()
+    assert header.split()[:4] == ["model", "backend", "batch", "mode"]
+    assert [r.split()[:4] for r in rows] == [
+        ["model_int8.tflite", backend, "1", "runtime"],
+        ["model_int8.tflite", backend, "1", "raw"],
+    ]
+    assert f"model_int8.tflite ({backend}) batch 1: runtime vs raw interpreter" in captured.err
+
+    assert main(["diff", str(out), str(out)]) == 0
+    assert f"model_int8.tflite ({backend}) batch 1 raw: +0.0% same" in capsys.readouterr().out
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["diff", str(out), str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "JSON nested too deeply" in err and "fix:" in err
+
+    assert main([str(tmp_path / "missing.tflite"), "--runs", "1"]) == 2
+    assert "missing.tflite: no such model file" in capsys.readouterr().err
+
+
+def test_python_dash_m_edge_mnist_runtime_bench(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge_mnist.runtime.bench", str(tmp_path / "nope.onnx")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "error:" in proc.stderr and "nope.onnx: no such model file" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -276,3 +276,21 @@ def test_pipeline_rejects_a_bad_gate_limit_before_training(tmp_path: Path) -> No
     output = _assert_clean_failure(_run("pipeline", "--out", str(out), "--max-drop", "nan"))
     assert "--max-drop" in output
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_pipeline_strict_fails_on_a_model_file_it_did_not_write(
+    mnist_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("tensorflow")
+    out = tmp_path / "artifacts"
+    out.mkdir()
+    (out / "model_old.tflite").write_bytes(b"left over from another run")
+    args = ["pipeline", "--out", str(out), "--epochs", "1", "--data-dir", str(mnist_dir), "-q"]
+    result = _run(*args, "--strict")
+    assert result.exit_code == 1, result.output
+    assert "model_old.tflite: in the folder but not in the manifest" in result.stderr
+    assert "error: the accuracy gate failed" in result.stderr
+    assert "Pipeline passed" not in result.stdout
+    # Every artifact was still written and gated; only the stray file fails the gate.
+    assert (out / "model_int8.tflite").is_file() and (out / "manifest.json").is_file()

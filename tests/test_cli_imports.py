@@ -42,6 +42,10 @@ PREDICT_MAY_IMPORT_TOP = frozenset(
         "pydantic_core",
         "typing_extensions",
         "typing_inspection",
+        # Loaded by older releases at the declared floors (.ci/floors): rich 13.7's pretty-printer
+        # imports attrs when it is installed; numpy 1.24's Cython modules create cython_runtime.
+        "attr",
+        "cython_runtime",
     }
 )
 

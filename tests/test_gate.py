@@ -464,3 +464,27 @@ def test_check_flags_model_files_the_manifest_does_not_list(
     assert lenient.passed and lenient.failures() == [] and lenient.warnings == [warning]
     assert lenient.to_dict()["passed"] is True and lenient.to_dict()["warnings"] == [warning]
     lenient.raise_if_failed()
+
+
+def test_check_cli_warns_about_unlisted_models_and_fails_with_strict(
+    artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("tensorflow")
+    folder = _copy(artifacts, tmp_path)
+    shutil.copy(folder / "model_int8.onnx", folder / "model_extra[v2].onnx")
+    warning = (
+        "model_extra[v2].onnx: in the folder but not in the manifest, so not gated "
+        "(an interrupted or foreign export?)"
+    )
+    lenient = _check(folder, mnist_dir, tmp_path / "lenient")
+    assert lenient.result.exit_code == 0, lenient.result.output
+    assert f"warning: {warning}" in lenient.result.stderr
+    assert "Gate passed" in lenient.result.stdout
+    assert lenient.report["warnings"] == [warning] and lenient.report["strict"] is False
+
+    strict = _check(folder, mnist_dir, tmp_path / "strict", "--strict")
+    assert strict.result.exit_code == 1, strict.result.output
+    assert "the accuracy gate failed" in _error_line(strict.result)
+    assert warning in strict.result.stderr and "Gate passed" not in strict.result.stdout
+    assert strict.report["passed"] is False and strict.report["strict"] is True
+    assert strict.junit.get("failures") == "1"

@@ -1,7 +1,9 @@
 """The Typer app every command module registers on: exit codes, error messages, --version.
 
 Exit codes: 0 success, 1 a check failed, 2 bad usage or input (an EdgeMnistError's own
-``exit_code``), 3 a bug in edge-mnist (any other exception; EDGE_MNIST_DEBUG=1 shows it).
+``exit_code``), 3 a bug in edge-mnist (any other exception; EDGE_MNIST_DEBUG=1 shows it);
+128 + N when stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP) and 141 when stdout's
+reader went away (see signals.py).
 """
 
 from __future__ import annotations
@@ -14,16 +16,25 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from edge_mnist.runtime.errors import EdgeMnistError
+
+from .signals import (
+    PipeSafeConsole,
+    flush_stdout,
+    install_handlers,
+    quiet_broken_pipe,
+    report_interrupted,
+)
 
 try:  # typer >= 0.28 vendors click; its usage errors derive from TyperException.
     from typer import TyperException as _UsageProblem
 except ImportError:  # typer < 0.28 raises click's own exceptions.
     from click import ClickException as _UsageProblem  # type: ignore[assignment,no-redef]
 
-console = Console(soft_wrap=True)
+console = PipeSafeConsole(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 # A bug, not a user error: distinct from 1 (check failed) and 2 (bad usage or input).
@@ -57,13 +68,17 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except EdgeMnistError as exc:
             fail(exc)
-        except (typer.Exit, typer.Abort, _UsageProblem, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, _UsageProblem):
             raise
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (see signals.py)
+            raise typer.Exit(report_interrupted(exc)) from None
+        except BrokenPipeError:  # stdout's reader went away
+            quiet_broken_pipe()
         except Exception as exc:
             if os.environ.get(DEBUG_ENV):
                 raise
             err.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -77,9 +92,9 @@ class _Group(TyperGroup):
 
 def fail(exc: EdgeMnistError) -> NoReturn:
     """Print an error's problem and fix on stderr and exit with its code."""
-    err.print(f"[bold red]error:[/] {exc.problem}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(exc.problem)}", highlight=False, soft_wrap=True)
     if exc.fix:
-        err.print(f"[bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
+        err.print(f"[bold]fix:[/] {escape(exc.fix)}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -116,14 +131,22 @@ def _main(
     """Train the classic Keras MNIST MLP, export it to int8 TFLite and ONNX, gate its accuracy,
     and run and benchmark it on edge devices.
 
-    Exit codes: 0 success, 1 a check failed, 2 bad usage or input.
+    Exit codes: 0 success, 1 a check failed, 2 bad usage or input; 130, 143, 129 stopped by
+    Ctrl-C, SIGTERM, SIGHUP; 141 the reader of stdout went away (e.g. '| head').
     """
 
 
 def run(args: list[str] | None = None) -> None:
     """Run the command line. A command named first is built alone: Typer otherwise builds
     every command's options before running one, which a board pays for at every start."""
-    args = sys.argv[1:] if args is None else args
+    install_handlers()
+    try:
+        _run(sys.argv[1:] if args is None else args)
+    finally:
+        flush_stdout()
+
+
+def _run(args: list[str]) -> None:
     name = args[0] if args else None
     commands = [
         c

@@ -220,15 +220,15 @@ def run(
         config,
         data,
         external,
-        progress=None if quiet else lambda msg: err.print(msg, highlight=False),
+        progress=None if quiet else lambda msg: err.print(msg, highlight=False, markup=False),
     )
     _print_report(report.data)
     if json_file is not None:
         write_report(report, json_file)
-        console.print(f"Wrote {json_file}.", highlight=False)
+        console.print(f"Wrote {json_file}.", highlight=False, markup=False)
     if plot is not None:
         plot_latencies(report, plot)
-        console.print(f"Wrote {plot}.", highlight=False)
+        console.print(f"Wrote {plot}.", highlight=False, markup=False)
 
 
 def _print_report(data: dict[str, Any]) -> None:
@@ -237,12 +237,13 @@ def _print_report(data: dict[str, Any]) -> None:
     settings = data["settings"]
     how = f"{settings['runs']} calls" if settings["runs"] else f"~{settings['seconds']:g} s"
     source = "MNIST test" if data["input"]["source"] != "random" else "random"
-    console.print(environment_line(data["environment"]), highlight=False)
+    console.print(environment_line(data["environment"]), highlight=False, markup=False)
     console.print(
         f"Latency per call in µs: {how} per series after {settings['warmup']} warm-up calls, "
         f"{source} images as {' and '.join(settings.get('pixels') or ['uint8'])}. µs/img: p50 / batch; img/s: batch / mean; vs raw: runtime "
         "p50 / raw interpreter p50.",
         highlight=False,
+        markup=False,
     )
     for m in data["models"]:
         console.print(bench_model_table(m))
@@ -270,11 +271,12 @@ def diff(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") 
         f"p50 latency per call: {old} → {new}; a regression is a slow-down of more than "
         f"{threshold:g}%.",
         highlight=False,
+        markup=False,
     )
     for table in bench_diff_tables(comparison):
         console.print(table)
     for note in comparison.notes:
-        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+        err.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     matched = [c for c in comparison.changes if c.change_pct is not None]
     if not matched:
         err.print("note: the two reports have no series in common.", highlight=False)

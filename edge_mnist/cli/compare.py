@@ -137,7 +137,7 @@ def compare(
         on_start=lambda a: err.print(f"training {a}"),
         on_epoch=epoch_printer(quiet),
         edge=edge,
-        on_stage=lambda m: err.print(m, highlight=False),
+        on_stage=lambda m: err.print(m, highlight=False, markup=False),
     )
     doc = compare_document(rows, configs[0], edge)
     console.print(pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows))
@@ -147,4 +147,4 @@ def compare(
         from edge_mnist.compare_plot import plot_pareto
 
         plot_pareto(rows, plot)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from edge_mnist.runtime.errors import EdgeMnistError
 
@@ -38,9 +39,13 @@ def predict(
 ) -> None:
     """Classify digits in images or an IDX file (device side: no TensorFlow needed)."""
     from edge_mnist.runtime import Classifier
+    from edge_mnist.runtime.describe import manifest_mismatch
     from edge_mnist.runtime.predict import classify_inputs
 
     clf = Classifier.load(model, backend=backend, threads=threads)
+    mismatch = manifest_mismatch(model)
+    if mismatch:
+        err.print(f"warning: {escape(mismatch)}", highlight=False, soft_wrap=True)
     report = classify_inputs(clf, inputs, labels, limit)
     if as_json:
         emit_json({"model": clf.info.to_dict(), **report.to_dict()})
@@ -57,7 +62,7 @@ def predict(
             )
     for item in report.items:
         if item.error:
-            err.print(f"[red]{item.error}[/]", highlight=False)
+            err.print(f"[red]{escape(item.error)}[/]", highlight=False)
     if report.errors:
         raise EdgeMnistError(
             f"{report.errors} of {len(report.items)} inputs could not be classified (see above)."

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .app import app, console, emit_json, err
 from .options import DataDir, JsonFlag, Out, Quiet
@@ -39,7 +40,9 @@ def data(
     if as_json:
         emit_json({"source": mnist.source, "shapes": mnist.shapes(), "md5": mnist.checksums})
         return
-    console.print(f"MNIST from {mnist.source}: all four files verified (MD5).", highlight=False)
+    console.print(
+        f"MNIST from {mnist.source}: all four files verified (MD5).", highlight=False, markup=False
+    )
     for name, shape in mnist.shapes().items():
         console.print(f"{name:8} {shape}", highlight=False)
 
@@ -74,7 +77,9 @@ def train(
         f"validation {m['validation']['accuracy']:.2%}, test {m['test']['accuracy']:.4%}.",
         highlight=False,
     )
-    console.print(f"Wrote {out / MODEL_FILE} and {out / 'train.json'}.", highlight=False)
+    console.print(
+        f"Wrote {out / MODEL_FILE} and {out / 'train.json'}.", highlight=False, markup=False
+    )
 
 
 Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
@@ -116,7 +121,7 @@ def export_cmd(
         fmt,
         quantize,
         calibration_samples,
-        on_stage=lambda m: err.print(m, highlight=False),
+        on_stage=lambda m: err.print(m, highlight=False, markup=False),
     )
     if as_json:
         emit_json({name: manifest["artifacts"][name] for name in names})
@@ -125,7 +130,25 @@ def export_cmd(
     console.print(
         f"Wrote {', '.join(str(out / n) for n in [*names, *sources])} and {out / 'manifest.json'}.",
         highlight=False,
+        markup=False,
     )
+
+
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail the gate when the folder holds model files (*.tflite, *.onnx) that the "
+        "manifest does not list; without it they are only a warning.",
+    ),
+]
+
+
+def _print_warnings(report: Any) -> None:
+    # Unlisted model files: failures in strict mode (raise_if_failed names them), else a warning.
+    if not report.strict:
+        for warning in report.warnings:
+            err.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -151,6 +174,7 @@ def check(
         Path | None, typer.Option(help="Write the report as JUnit XML to this file.")
     ] = None,
     data_dir: DataDir = None,
+    strict: Strict = False,
 ) -> None:
     """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float."""
     from edge_mnist.fileio import check_output_file
@@ -160,8 +184,9 @@ def check(
 
     check_output_file(json_file)
     check_output_file(junit)
-    report = run_gate(artifacts, max_drop, baseline, tolerance, data_dir)
+    report = run_gate(artifacts, max_drop, baseline, tolerance, data_dir, strict=strict)
     console.print(gate_table(report))
+    _print_warnings(report)
     if json_file:
         write_report(report, json_file)
     if junit:
@@ -182,6 +207,7 @@ def pipeline(
         float, typer.Option(help="The gate's largest allowed drop, in points.")
     ] = 0.5,
     quiet: Quiet = False,
+    strict: Strict = False,
 ) -> None:
     """Run the whole job: data, train, export all four files and C, gate (rebuilds --out)."""
     from edge_mnist.pipeline import run_pipeline
@@ -194,12 +220,16 @@ def pipeline(
         config,
         data_dir,
         max_drop=max_drop,
-        on_stage=lambda name, detail: err.print(f"[bold]{name}[/]: {detail}", highlight=False),
+        on_stage=lambda name, detail: err.print(
+            f"[bold]{name}[/]: {escape(detail)}", highlight=False
+        ),
         on_epoch=epoch_printer(quiet),
         on_download=download_progress(),
+        strict=strict,
     )
     console.print(artifact_table(result.manifest))
     console.print(gate_table(result.gate))
+    _print_warnings(result.gate)
     times = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
     rec = result.record
     console.print(
@@ -207,4 +237,4 @@ def pipeline(
         highlight=False,
     )
     result.gate.raise_if_failed()
-    console.print(f"[green]Pipeline passed[/]: artifacts in {out}/.", highlight=False)
+    console.print(f"[green]Pipeline passed[/]: artifacts in {escape(str(out))}/.", highlight=False)

@@ -82,6 +82,7 @@ def quant_report(
         f"Worst layer: {doc['worst_index']} {short_name(worst['name'], worst['op'])} (own SNR "
         f"{worst['layer_snr_db']:.1f} dB, {worst['saturated']:.2%} clipped).",
         highlight=False,
+        markup=False,
     )
     if json_file is not None:
         import json

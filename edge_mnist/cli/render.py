@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 # Our runtime's p50 within this factor of the raw interpreter loop is shown green.
@@ -46,7 +47,7 @@ def artifact_table(manifest: dict[str, Any], names: list[str] | None = None) -> 
         twin = entries.get(f"model_float32.{e['format']}")
         ratio = f"{e['size_bytes'] / twin['size_bytes']:.0%}" if twin else "-"
         table.add_row(
-            name,
+            escape(name),
             _size(e["size_bytes"]),
             ratio,
             f"{e['test_accuracy']:.2%}",
@@ -66,7 +67,7 @@ def gate_table(report: Any) -> Table:
         table.add_column(col, justify="left" if col == "verdict" else "right")
     for a in report.artifacts:
         table.add_row(
-            a.name,
+            escape(a.name),
             "-" if a.accuracy is None else f"{a.accuracy:.2%}",
             "-" if a.drop_pp is None else f"{a.drop_pp:+.2f} pp",
             "ok" if a.sha256_ok else "MISMATCH",
@@ -77,7 +78,7 @@ def gate_table(report: Any) -> Table:
 
 def predictions_table(title: str, items: list[Any]) -> Table:
     """'predict': digit, confidence and top 3 per input."""
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for col in ("input", "digit", "confidence", "top 3"):
         table.add_column(
             col,
@@ -86,20 +87,20 @@ def predictions_table(title: str, items: list[Any]) -> Table:
         )
     for item in items:
         if item.error:
-            table.add_row(item.source, "-", "-", "[red]error[/]")
+            table.add_row(escape(item.source), "-", "-", "[red]error[/]")
         else:
             top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
-            table.add_row(item.source, str(item.digit), f"{item.confidence:.3f}", top)
+            table.add_row(escape(item.source), str(item.digit), f"{item.confidence:.3f}", top)
     return table
 
 
 def model_table(title: str, facts: dict[str, Any]) -> Table:
     """'info': format, backend, tensors, size, sha256 and the manifest entry."""
-    table = Table(title=title, show_header=False)
+    table = Table(title=escape(title), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
-    table.add_row("format", facts["format"])
-    table.add_row("backend", f"{facts['backend']} {facts['backend_version']}")
+    table.add_row("format", escape(facts["format"]))
+    table.add_row("backend", escape(f"{facts['backend']} {facts['backend_version']}"))
     for side in ("input", "output"):
         t = facts[side]
         quant = (
@@ -107,19 +108,21 @@ def model_table(title: str, facts: dict[str, Any]) -> Table:
             if t["scale"] is not None
             else ""
         )
-        table.add_row(side, f"{t['name']}: {t['dtype']} {tuple(t['shape'])}{quant}")
+        table.add_row(side, escape(f"{t['name']}: {t['dtype']} {tuple(t['shape'])}{quant}"))
     table.add_row("size", f"{facts['size_bytes']:,} bytes")
     table.add_row("sha256", facts["sha256"])
     entry = facts["manifest"]
     if entry is None:
-        table.add_row("manifest", "none beside the model")
+        problem = facts.get("manifest_problem")
+        table.add_row("manifest", escape(problem) if problem else "none beside the model")
     else:
         ok = "matches" if facts.get("matches_manifest") else "[red]DOES NOT MATCH[/]"
         accuracy = entry.get("test_accuracy")
         scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
         table.add_row(
             "manifest",
-            f"{entry.get('precision', '?')} {entry.get('format', '?')}{scored}, sha256 {ok}",
+            escape(f"{entry.get('precision', '?')} {entry.get('format', '?')}{scored}, sha256 ")
+            + ok,
         )
     return table
 
@@ -171,7 +174,7 @@ def _model_line(m: dict[str, Any]) -> str:
 def bench_model_table(m: dict[str, Any]) -> Table:
     """'bench': one model's latencies per call in µs, one row per batch size and mode."""
     table = Table(
-        title=f"[bold]{m['name']}[/]: {_model_line(m)}",
+        title=f"[bold]{escape(m['name'])}[/]: {escape(_model_line(m))}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -185,7 +188,7 @@ def bench_model_table(m: dict[str, Any]) -> Table:
         ratio = r["overhead_vs_raw"]
         cells = [
             str(r["batch"]),
-            r["mode"],
+            escape(r["mode"]),
             _us(s["p50"]),
             _us(s["p90"]),
             _us(s["p99"]),
@@ -208,7 +211,7 @@ def bench_diff_tables(comparison: Any) -> list[Table]:
         table = tables.get((c.model, c.backend))
         if table is None:
             table = Table(
-                title=f"[bold]{c.model}[/] ({c.backend})",
+                title=f"[bold]{escape(c.model)}[/] ({escape(c.backend)})",
                 title_justify="left",
                 box=box.SIMPLE_HEAD,
                 pad_edge=False,
@@ -218,7 +221,7 @@ def bench_diff_tables(comparison: Any) -> list[Table]:
             tables[(c.model, c.backend)] = table
         table.add_row(
             str(c.batch),
-            c.mode,
+            escape(c.mode),
             "-" if c.old_p50_us is None else _us(c.old_p50_us),
             "-" if c.new_p50_us is None else _us(c.new_p50_us),
             "-" if c.change_pct is None else f"{c.change_pct:+.1f}%",

@@ -117,7 +117,7 @@ def robustness(
     console.print(f"{report.seconds:.1f}s", highlight=False)
     if json_file:
         write_json(json_file, report.to_dict())
-        console.print(f"Wrote {json_file}.", highlight=False)
+        console.print(f"Wrote {json_file}.", highlight=False, markup=False)
     if plot:
         plot_report(report, plot)
-        console.print(f"Wrote {plot}.", highlight=False)
+        console.print(f"Wrote {plot}.", highlight=False, markup=False)

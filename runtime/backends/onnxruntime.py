@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,9 +31,12 @@ class OnnxBackend:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            # On a failed load onnxruntime prints an "EP Error ... retrying" banner to stdout
+            # and tries again; the second failure is ours to report, the banner is noise.
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._session = ort.InferenceSession(
+                    str(path), sess_options=options, providers=["CPUExecutionProvider"]
+                )
         except UnicodeDecodeError as exc:
             raise bad_tensor_names(path, exc) from None
         except Exception as exc:  # onnxruntime raises its own pybind exception types

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from .base import RawCall, TensorInfo, bad_tensor_names, import_interpreter, package_version
+from .quiet import routine_lines_dropped
 
 if TYPE_CHECKING:
     from . import BackendSpec
@@ -71,12 +72,18 @@ class TFLiteBackend:
         module = import_interpreter(str(spec.module), str(spec.dist))
         interpreter_cls = getattr(module, "Interpreter", None) or module.lite.Interpreter
         self.name = spec.name
+        self._path = path
         self.version = package_version(module, spec.dists)
         if not spec.verifies_files:
             _probe_in_child(spec, path)
         try:
-            self._interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
-            self._interpreter.allocate_tensors()
+            # The first allocation prints a routine "INFO: Created ... XNNPACK delegate" line.
+            with routine_lines_dropped():
+                self._interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+                self._interpreter.allocate_tensors()
+                # A damaged file can load and still fail at its first call (e.g. "Input tensor
+                # 6 lacks data"): one call now makes that a load error, not a crash at predict.
+                self._interpreter.invoke()
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(
                 f"{path}: {spec.name} cannot load this model: {exc}",
@@ -110,7 +117,13 @@ class TFLiteBackend:
         with self._lock:
             self._fit(x.shape)
             self._interpreter.set_tensor(self._in, x)
-            self._interpreter.invoke()
+            try:
+                self._interpreter.invoke()
+            except RuntimeError as exc:  # e.g. a batch size the damaged file cannot take
+                raise ModelLoadError(
+                    f"{self._path}: {self.name} cannot run this model: {exc}",
+                    "the file is corrupt; export it again.",
+                ) from None
             return self._interpreter.get_tensor(self._out)
 
     def raw_call(self, x: np.ndarray) -> RawCall:

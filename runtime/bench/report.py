@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_path
+from ..jsonfile import read_json
 from .errors import BenchError, BenchRegressionError
 from .schema import first_error, report_schema
 
@@ -41,14 +42,10 @@ def write_report(report: BenchReport | dict[str, Any], target: Path) -> None:
 
 def read_report(path: Path) -> dict[str, Any]:
     """Read a bench JSON report and check it against the report schema."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BenchError(
-            f"{path}: no such report.", "pass a file written by 'edge-mnist bench --json'."
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BenchError(f"{path}: not a readable JSON report ({exc}).") from None
+    fix = "pass a file written by 'edge-mnist bench --json'."
+    if not Path(path).exists():
+        raise BenchError(f"{path}: no such report.", fix)
+    data = read_json(path, what="the bench report", fix=fix, error=BenchError)
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         found = data.get("schema_version") if isinstance(data, dict) else None
         raise BenchError(
