@@ -116,6 +116,15 @@ def validate_limits(max_drop: float, tolerance: float = 0.0) -> None:
             raise UsageError(f"{option} must be a finite number >= 0, got {value}.")
 
 
+def _backend_for(path: Path, backend: str | None) -> str | None:
+    """``backend`` when it runs ``path``'s format, else None (that format's default)."""
+    if backend is None:
+        return None
+    from edge_mnist.runtime.backends import SPECS, detect_format
+
+    return backend if detect_format(path) == SPECS[backend].format else None
+
+
 def run_gate(
     artifacts: Path,
     max_drop: float = 0.5,
@@ -123,8 +132,12 @@ def run_gate(
     tolerance: float = 0.1,
     data_dir: Path | None = None,
     strict: bool = False,
+    backend: str | None = None,
 ) -> GateReport:
     """Recompute every accuracy on the 10,000 test images and judge each artifact.
+
+    ``backend`` runs the artifacts of its format (e.g. ``numpy`` for the .tflite files: what a
+    board without an interpreter computes); the others run on their default backend.
 
     Model files in ``artifacts`` that the manifest does not list are reported in
     ``GateReport.unlisted`` (a warning); with ``strict`` they fail the gate.
@@ -137,6 +150,13 @@ def run_gate(
             "run 'edge-mnist export' first, or pass --artifacts.",
         )
     validate_limits(max_drop, tolerance)
+    if backend is not None:
+        from edge_mnist.runtime.backends import BACKENDS
+
+        if backend not in BACKENDS:
+            raise UsageError(
+                f"unknown backend {backend!r}.", f"choose one of: {', '.join(BACKENDS)}."
+            )
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(
@@ -170,7 +190,10 @@ def run_gate(
             )
         try:
             acc: float | None = accuracy(
-                classifier_probabilities(Classifier.load(path), images), labels
+                classifier_probabilities(
+                    Classifier.load(path, backend=_backend_for(path, backend)), images
+                ),
+                labels,
             )
         except EdgeMnistError as exc:
             acc = None

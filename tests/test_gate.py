@@ -157,6 +157,20 @@ def test_run_gate_library_call(artifacts: Path, mnist_dir: Path) -> None:
     assert report.to_dict()["passed"] is True
 
 
+def test_check_backend_numpy_gates_what_a_board_without_an_interpreter_computes(
+    good: Run, artifacts: Path, mnist_dir: Path, tmp_path: Path
+) -> None:
+    """--backend numpy runs the .tflite files on the NumPy engine (bit-exact with litert, so the
+    same accuracy) and leaves the ONNX files on onnxruntime."""
+    run = _check(artifacts, mnist_dir, tmp_path, "--backend", "numpy")
+    assert run.result.exit_code == 0, run.result.output
+    for name in ARTIFACTS:
+        assert run.entry(name)["accuracy"] == good.entry(name)["accuracy"], name
+    bad = _check(artifacts, mnist_dir, tmp_path / "bad", "--backend", "nope")
+    assert bad.result.exit_code == 2
+    assert "unknown backend 'nope'" in _error_line(bad.result)
+
+
 # ---------------------------------------------------------------- an artifact that lost accuracy
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from edge_mnist.runtime.backends import BACKENDS
+
 from .app import app, console, emit_json, err
 from .options import DataDir, JsonFlag, Out, Quiet
 from .training import (
@@ -175,6 +177,14 @@ def check(
     ] = None,
     data_dir: DataDir = None,
     strict: Strict = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Run the artifacts of its format on this backend ({', '.join(BACKENDS)}), "
+            "e.g. numpy for what a board without an interpreter computes.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float."""
     from edge_mnist.fileio import check_output_file
@@ -184,7 +194,9 @@ def check(
 
     check_output_file(json_file)
     check_output_file(junit)
-    report = run_gate(artifacts, max_drop, baseline, tolerance, data_dir, strict=strict)
+    report = run_gate(
+        artifacts, max_drop, baseline, tolerance, data_dir, strict=strict, backend=backend
+    )
     console.print(gate_table(report))
     _print_warnings(report)
     if json_file:
