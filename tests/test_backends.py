@@ -36,7 +36,12 @@ def test_every_row_names_a_format_and_a_class_that_loads() -> None:
         assert (spec.module is None) == (not spec.dists)
         if spec.dist:
             assert spec.dist in spec.install and set(spec.dists) <= set(VERSIONED)
-    assert [s.name for s in for_format(TFLITE)] == ["litert", "tflite-runtime", "tensorflow"]
+    assert [s.name for s in for_format(TFLITE)] == [
+        "litert",
+        "tflite-runtime",
+        "numpy",
+        "tensorflow",
+    ]
     assert [s.name for s in for_format(ONNX)] == ["onnxruntime"]
 
 

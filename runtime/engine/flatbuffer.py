@@ -138,4 +138,10 @@ class Table:
         if span is None:
             return ""
         start, count = span
-        return self.buf.data[start : start + count].decode("utf-8", errors="replace")
+        try:
+            return bytes(self.buf.data[start : start + count]).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Converters write UTF-8; anything else is a damaged or hand-made file.
+            raise Malformed(
+                f"{what} is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+            ) from None
