@@ -45,6 +45,13 @@ def _probe_in_child(spec: BackendSpec, path: Path) -> None:
     if proc.returncode != 0:
         how = "crashed" if proc.returncode < 0 else "failed"
         last = (proc.stderr.strip().splitlines() or [""])[-1]
+        if last.startswith("UnicodeDecodeError"):
+            # The same words as when the interpreter runs in this process.
+            raise ModelLoadError(
+                f"{path}: the model's tensor names are not valid UTF-8 ({last}), so the file is "
+                "damaged or was not written by a converter.",
+                "export the model again, or copy it to the device again.",
+            )
         raise ModelLoadError(
             f"{path}: the {spec.name} interpreter {how} loading this file, so it is truncated or "
             f"corrupt. {last}".strip(),
