@@ -171,3 +171,25 @@ def test_float32_exact_accumulation_bound_holds_for_the_exported_shapes(artifact
     x = np.full((1, 784), -128, np.float32)
     w = np.full((784, 3), -128, np.float32)
     assert (x @ w)[0, 0] == 784 * 128 * 128 < 2**24
+
+
+@pytest.mark.device
+def test_measured_matmul_strategy_gives_identical_bits_either_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from edge_mnist.runtime.engine import fully_connected as fc
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(-255, 256, (100, 784)).astype(np.float32)
+    w = rng.integers(-128, 128, (784, 300)).astype(np.float32)
+    exact = (x.astype(np.int64) @ w.astype(np.int64)).astype(np.float32)
+    results = []
+    for blocked in (True, False):
+        monkeypatch.setattr(fc, "_FASTER_BLOCKED", {})
+        monkeypatch.setattr(fc, "_blocks_are_faster", lambda x, w, b=blocked: b)
+        results.append(fc.matmul(x, w, exact=True))
+        assert list(fc._FASTER_BLOCKED.values()) == [blocked]  # decided once, remembered
+    assert np.array_equal(results[0], exact) and np.array_equal(results[1], exact)
+    monkeypatch.setattr(fc, "_FASTER_BLOCKED", {})
+    monkeypatch.undo()
+    assert np.array_equal(fc.matmul(x, w, exact=True), exact)  # the real measurement

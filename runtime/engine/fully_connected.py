@@ -10,6 +10,7 @@ rounds exactly like float32(int32 sum), so no integer conversion is needed in be
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -23,23 +24,52 @@ NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
 _ACTIVATIONS = {NONE: "NONE", RELU: "RELU", RELU_N1_TO_1: "RELU_N1_TO_1", RELU6: "RELU6"}
 
 
-# Matmuls of more rows run in blocks of ROW_BLOCK rows. Measured on a 2-core x86-64 machine
-# with numpy 2.4's OpenBLAS 0.3.31 (single-threaded, 784 × 300 float32 weights): 8 rows take
-# 0.15 ms, but 12 to 64 rows in one call take 1.2-11 ms, as the call switches from OpenBLAS's
-# small-matrix kernel to its packed one; eight 8-row calls take 1.2 ms. Above that size the
-# per-call overhead (about 2 µs) is noise, so blocking costs little where BLAS behaves.
+# Matmuls of more rows may run in blocks of ROW_BLOCK rows. How fast a BLAS is on a many-row
+# call depends on the build, the kernel it picks for the CPU and its thread count, by up to an
+# order of magnitude. Measured on a 2-core x86-64 machine with numpy 2.4's OpenBLAS 0.3.31,
+# 64 × 784 @ 784 × 300 float32: one thread 2.6 ms in one call, 1.2 ms as eight 8-row calls;
+# two threads 0.58 ms in one call, 0.82 ms in blocks. No fixed rule wins everywhere, so for
+# exact (integer-valued) accumulators the engine times both ways once per weight shape and
+# batch size class and keeps the faster; exactness makes the choice invisible in the results.
+# Float models keep the fixed blocking: their rounding may depend on the BLAS kernel, and the
+# same input must give the same output in every process.
 ROW_BLOCK = 8
+_MEASURE_ROWS = 256  # larger batches are timed on their first 256 rows
+_FASTER_BLOCKED: dict[tuple[int, int, int], bool] = {}
 
 
-def matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """x @ w, in blocks of ROW_BLOCK rows (identical results: each row is its own dot products)."""
+def _blocked(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    out = np.empty((x.shape[0], w.shape[1]), np.result_type(x, w))
+    for i in range(0, x.shape[0], ROW_BLOCK):
+        np.matmul(x[i : i + ROW_BLOCK], w, out=out[i : i + ROW_BLOCK])
+    return out
+
+
+def _blocks_are_faster(x: np.ndarray, w: np.ndarray) -> bool:
+    """Time both ways on this input, best of two each (the first call of either warms up)."""
+    sample = x[:_MEASURE_ROWS]
+    best = {True: float("inf"), False: float("inf")}
+    for blocked in (True, False, True, False):
+        t0 = time.perf_counter()
+        _blocked(sample, w) if blocked else np.matmul(sample, w)
+        best[blocked] = min(best[blocked], time.perf_counter() - t0)
+    return best[True] < best[False]
+
+
+def matmul(x: np.ndarray, w: np.ndarray, exact: bool = False) -> np.ndarray:
+    """x @ w. Each output row is its own dot products, so blocks of rows give the same values;
+    with ``exact`` (every partial sum an exact integer) also the same bits in any order."""
     n = x.shape[0]
     if n <= ROW_BLOCK:
         return np.matmul(x, w)
-    out = np.empty((n, w.shape[1]), np.result_type(x, w))
-    for i in range(0, n, ROW_BLOCK):
-        np.matmul(x[i : i + ROW_BLOCK], w, out=out[i : i + ROW_BLOCK])
-    return out
+    if not exact:
+        return _blocked(x, w)
+    key = (min(n, _MEASURE_ROWS).bit_length(), *w.shape)
+    blocked = _FASTER_BLOCKED.get(key)
+    if blocked is None:
+        # A race between threads only measures twice; either answer is correct.
+        blocked = _FASTER_BLOCKED[key] = _blocks_are_faster(x, w)
+    return _blocked(x, w) if blocked else np.matmul(x, w)
 
 
 def _activation_range(act: int, scale: float, zero: int, info: Any) -> tuple[int, int]:
@@ -150,7 +180,7 @@ class FullyConnectedInt8(Step):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         lead = x.shape[:-1] if self.keep_dims else (-1,)
-        acc = matmul(x.reshape(-1, self.depth).astype(self.acc_dtype), self.weights_t)
+        acc = matmul(x.reshape(-1, self.depth).astype(self.acc_dtype), self.weights_t, exact=True)
         acc += self.bias
         if self.acc_dtype is not np.float32:
             acc = acc.astype(np.float32)

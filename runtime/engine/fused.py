@@ -54,7 +54,7 @@ def build(steps: Sequence[Step], source: int, target: int) -> Run | None:
 
     def dense(v: np.ndarray, params: tuple[np.ndarray, ...]) -> np.ndarray:
         weights, bias, multiplier, lo, hi = params
-        acc = matmul(v, weights)
+        acc = matmul(v, weights, exact=True)
         acc += bias
         acc *= multiplier
         rint(acc, out=acc)
