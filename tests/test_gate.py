@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import platform
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -132,6 +133,15 @@ def test_check_json_report_has_every_artifact_accuracy(good: Run, artifacts: Pat
         assert a["drop_pp"] == pytest.approx((float_acc - a["accuracy"]) * 100, abs=1e-3)
         assert a["drop_pp"] <= MAX_DROP
         assert a["sha256_ok"] is True and a["passed"] is True and a["reasons"] == []
+        assert a["machine"] == platform.machine()
+        assert a["backend"].split()[0] == (
+            "onnxruntime" if a["name"].endswith(".onnx") else "litert"
+        )
+        # Only the int8 ONNX figure is tied to the CPU architecture (see the emulation stage).
+        assert (a["note"] is not None) == (a["name"] == "model_int8.onnx")
+    assert "model_int8.onnx: onnxruntime's int8 kernels differ" in " ".join(
+        good.result.stdout.split()
+    )
 
 
 def test_check_junit_has_one_passing_testcase_per_artifact(good: Run) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import platform
 import subprocess
 import sys
 import threading
@@ -86,10 +87,12 @@ def test_onnx_matches_raw_session_on_all_test_images(artifacts, test_images, nam
     session = ort.InferenceSession(str(artifacts / name), providers=["CPUExecutionProvider"])
     raw = session.run(None, {"pixels": images.astype(np.float32) / np.float32(255)})[0].argmax(1)
     assert np.array_equal(ours, raw)
-    manifest = json.loads((artifacts / "manifest.json").read_text())
-    assert float(np.mean(ours == labels)) == pytest.approx(
-        manifest["artifacts"][name]["test_accuracy"], abs=1e-6
-    )
+    entry = json.loads((artifacts / "manifest.json").read_text())["artifacts"][name]
+    # onnxruntime's int8 kernels differ between x86-64 and ARM (23 of 10,000 digits under
+    # emulated arm64): exact only on the architecture the export measured on.
+    same_cpu = entry.get("validated_on", platform.machine()) == platform.machine()
+    tolerance = 1e-6 if same_cpu or "float32" in name else 0.005
+    assert float(np.mean(ours == labels)) == pytest.approx(entry["test_accuracy"], abs=tolerance)
 
 
 @pytest.fixture(scope="module")

@@ -398,9 +398,9 @@ def step(outcome: Outcome, name: str, proc: subprocess.CompletedProcess[str], t0
 
 
 def checks(
-    target: Path, row: Row, binds: dict[str, Path], ref: dict, outcome: Outcome, engine: bool
+    target: Path, row: Row, binds: dict[str, Path], ref: dict, outcome: Outcome
 ) -> None:
-    usable = [b for b in row.backends if engine or b != "numpy"]
+    usable = list(row.backends)
     t0 = time.monotonic()
     if not step(
         outcome,
@@ -580,7 +580,7 @@ def run_row(
         outcome.seconds["install"] = round(time.monotonic() - t0, 1)
         log(f"{row.key}: installed in {outcome.seconds['install']:.0f} s ({outcome.notes[-1]})")
         t0 = time.monotonic()
-        checks(target, row, binds, ref, outcome, args.engine)
+        checks(target, row, binds, ref, outcome)
         outcome.seconds["checks"] = round(time.monotonic() - t0, 1)
     except StageError as exc:
         outcome.fail(str(exc))
@@ -734,14 +734,6 @@ def main() -> int:
     venv = host_venv(args.work, wheel)
     pairs = {(b, m) for r in rows for b in r.backends for m in MODELS if m.endswith(FORMATS[b])}
     ref = host_reference(venv, args.artifacts, args.data, pairs)
-    # The NumPy engine may not be in this checkout yet: its rows then run everything else.
-    args.engine = not any(
-        isinstance(v, str) and "unknown backend 'numpy'" in v
-        for k, v in ref.items()
-        if k[0] == "numpy"
-    )
-    if not args.engine:
-        log("the NumPy engine (--backend numpy) is not in this checkout: its results are pending")
     host_seconds = round(time.monotonic() - started, 1)
     out = args.json or args.artifacts / "emulation.json"
     outcomes: list[Outcome] = []

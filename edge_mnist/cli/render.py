@@ -73,6 +73,10 @@ def gate_table(report: Any) -> Table:
             "ok" if a.sha256_ok else "MISMATCH",
             "[green]pass[/]" if a.passed else "[red]FAIL[/]",
         )
+    notes = [f"{a.name}: {a.note}." for a in report.artifacts if a.note]
+    if notes:
+        machine = report.artifacts[0].machine
+        table.caption = escape(f"Measured on {machine}. " + " ".join(notes))
     return table
 
 
