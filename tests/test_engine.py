@@ -174,22 +174,22 @@ def test_float32_exact_accumulation_bound_holds_for_the_exported_shapes(artifact
 
 
 @pytest.mark.device
-def test_measured_matmul_strategy_gives_identical_bits_either_way(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from edge_mnist.runtime.engine import fully_connected as fc
+def test_every_way_to_compute_the_exact_product_gives_identical_bits() -> None:
+    from edge_mnist.runtime.engine.matmul import ExactMatmul
 
     rng = np.random.default_rng(0)
+    # Centered activations times int8 weights: the largest products the fused path computes.
     x = rng.integers(-255, 256, (100, 784)).astype(np.float32)
     w = rng.integers(-128, 128, (784, 300)).astype(np.float32)
     exact = (x.astype(np.int64) @ w.astype(np.int64)).astype(np.float32)
-    results = []
-    for blocked in (True, False):
-        monkeypatch.setattr(fc, "_FASTER_BLOCKED", {})
-        monkeypatch.setattr(fc, "_blocks_are_faster", lambda x, w, b=blocked: b)
-        results.append(fc.matmul(x, w, exact=True))
-        assert list(fc._FASTER_BLOCKED.values()) == [blocked]  # decided once, remembered
-    assert np.array_equal(results[0], exact) and np.array_equal(results[1], exact)
-    monkeypatch.setattr(fc, "_FASTER_BLOCKED", {})
-    monkeypatch.undo()
-    assert np.array_equal(fc.matmul(x, w, exact=True), exact)  # the real measurement
+    product = ExactMatmul(w)
+    for way in (product.whole, product.blocks, product.integer):
+        got = way(x)
+        assert got.dtype == np.float32 and np.array_equal(got, exact), way.__name__
+    # The measured choice, per batch size class, is remembered and gives the same bits.
+    assert np.array_equal(product(x), exact) and np.array_equal(product(x[:3]), exact[:3])
+    assert set(product.choice) == {2, 7}  # 3 rows, 100 rows
+    assert set(product.choice.values()) <= {"whole", "blocks", "integer"}
+    assert np.array_equal(product(x[:90]), exact[:90]) and len(product.choice) == 2
+    wide = ExactMatmul(w.astype(np.float64))  # the float64 fallback uses int64
+    assert np.array_equal(wide.integer(x.astype(np.float64)), exact.astype(np.float64))

@@ -6,70 +6,23 @@ K < 1024 has every partial sum below 2^24 in magnitude, so float32 BLAS computes
 any summation order. ``FullyConnectedInt8`` checks K·128·128 < 2^24 at load and falls back to
 float64 BLAS (exact below 2^53) otherwise. Adding a bias that is itself exact in float32 then
 rounds exactly like float32(int32 sum), so no integer conversion is needed in between.
+Exactness also frees the way the product is computed: ``matmul.py`` measures which is fastest.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from .flatbuffer import Malformed
+from .matmul import ExactMatmul, matmul
 from .model import FULLY_CONNECTED_OPTIONS, OperatorDef, TensorDef
 from .step import EXACT_F32, Step, Unsupported
 
 # ActivationFunctionType codes the kernels fuse; others (TANH, SIGN_BIT) are refused.
 NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
 _ACTIVATIONS = {NONE: "NONE", RELU: "RELU", RELU_N1_TO_1: "RELU_N1_TO_1", RELU6: "RELU6"}
-
-
-# Matmuls of more rows may run in blocks of ROW_BLOCK rows. How fast a BLAS is on a many-row
-# call depends on the build, the kernel it picks for the CPU and its thread count, by up to an
-# order of magnitude. Measured on a 2-core x86-64 machine with numpy 2.4's OpenBLAS 0.3.31,
-# 64 × 784 @ 784 × 300 float32: one thread 2.6 ms in one call, 1.2 ms as eight 8-row calls;
-# two threads 0.58 ms in one call, 0.82 ms in blocks. No fixed rule wins everywhere, so for
-# exact (integer-valued) accumulators the engine times both ways once per weight shape and
-# batch size class and keeps the faster; exactness makes the choice invisible in the results.
-# Float models keep the fixed blocking: their rounding may depend on the BLAS kernel, and the
-# same input must give the same output in every process.
-ROW_BLOCK = 8
-_MEASURE_ROWS = 256  # larger batches are timed on their first 256 rows
-_FASTER_BLOCKED: dict[tuple[int, int, int], bool] = {}
-
-
-def _blocked(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    out = np.empty((x.shape[0], w.shape[1]), np.result_type(x, w))
-    for i in range(0, x.shape[0], ROW_BLOCK):
-        np.matmul(x[i : i + ROW_BLOCK], w, out=out[i : i + ROW_BLOCK])
-    return out
-
-
-def _blocks_are_faster(x: np.ndarray, w: np.ndarray) -> bool:
-    """Time both ways on this input, best of two each (the first call of either warms up)."""
-    sample = x[:_MEASURE_ROWS]
-    best = {True: float("inf"), False: float("inf")}
-    for blocked in (True, False, True, False):
-        t0 = time.perf_counter()
-        _blocked(sample, w) if blocked else np.matmul(sample, w)
-        best[blocked] = min(best[blocked], time.perf_counter() - t0)
-    return best[True] < best[False]
-
-
-def matmul(x: np.ndarray, w: np.ndarray, exact: bool = False) -> np.ndarray:
-    """x @ w. Each output row is its own dot products, so blocks of rows give the same values;
-    with ``exact`` (every partial sum an exact integer) also the same bits in any order."""
-    n = x.shape[0]
-    if n <= ROW_BLOCK:
-        return np.matmul(x, w)
-    if not exact:
-        return _blocked(x, w)
-    key = (min(n, _MEASURE_ROWS).bit_length(), *w.shape)
-    blocked = _FASTER_BLOCKED.get(key)
-    if blocked is None:
-        # A race between threads only measures twice; either answer is correct.
-        blocked = _FASTER_BLOCKED[key] = _blocks_are_faster(x, w)
-    return _blocked(x, w) if blocked else np.matmul(x, w)
 
 
 def _activation_range(act: int, scale: float, zero: int, info: Any) -> tuple[int, int]:
@@ -165,6 +118,7 @@ class FullyConnectedInt8(Step):
         exact32 = self.depth * 128 * 128 < EXACT_F32 and bool(np.all(np.abs(fused) < EXACT_F32))
         self.acc_dtype = np.float32 if exact32 else np.float64
         self.weights_t = np.ascontiguousarray(weights.T, dtype=self.acc_dtype)
+        self.product = ExactMatmul(self.weights_t)
         self.bias = fused.astype(self.acc_dtype)
         # For inputs already held as q − zero_point (see fused.py): the plain bias.
         self.bias_centered = bias.astype(np.float32) if np.all(np.abs(bias) < EXACT_F32) else None
@@ -180,7 +134,7 @@ class FullyConnectedInt8(Step):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         lead = x.shape[:-1] if self.keep_dims else (-1,)
-        acc = matmul(x.reshape(-1, self.depth).astype(self.acc_dtype), self.weights_t, exact=True)
+        acc = self.product(x.reshape(-1, self.depth).astype(self.acc_dtype))
         acc += self.bias
         if self.acc_dtype is not np.float32:
             acc = acc.astype(np.float32)

@@ -16,15 +16,18 @@ from itertools import pairwise
 
 import numpy as np
 
-from .kernels import EXACT_F32, FullyConnectedInt8, SoftmaxInt8, Step, matmul
+from .kernels import EXACT_F32, FullyConnectedInt8, SoftmaxInt8, Step
+from .matmul import ExactMatmul
 
 Run = Callable[[np.ndarray], np.ndarray]
+# A layer's product (see matmul.py), bias, requantization multiplier and clamp bounds.
+Layer = tuple[ExactMatmul, np.ndarray, np.ndarray, np.float32, np.float32]
 
 
-def _layer(fc: FullyConnectedInt8, centered: bool) -> tuple[np.ndarray, ...]:
+def _layer(fc: FullyConnectedInt8, centered: bool) -> Layer:
     bias = fc.bias_centered if centered else fc.bias
     assert bias is not None  # build() checked it
-    return (fc.weights_t, bias, fc.multiplier, np.float32(fc.lo), np.float32(fc.hi))
+    return (fc.product, bias, fc.multiplier, np.float32(fc.lo), np.float32(fc.hi))
 
 
 def build(steps: Sequence[Step], source: int, target: int) -> Run | None:
@@ -52,9 +55,9 @@ def build(steps: Sequence[Step], source: int, target: int) -> Run | None:
     units = layers[-1].units
     maximum, minimum, rint = np.maximum, np.minimum, np.rint
 
-    def dense(v: np.ndarray, params: tuple[np.ndarray, ...]) -> np.ndarray:
-        weights, bias, multiplier, lo, hi = params
-        acc = matmul(v, weights, exact=True)
+    def dense(v: np.ndarray, params: Layer) -> np.ndarray:
+        product, bias, multiplier, lo, hi = params
+        acc = product(v)
         acc += bias
         acc *= multiplier
         rint(acc, out=acc)

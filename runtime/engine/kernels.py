@@ -20,7 +20,7 @@ measures it on the 10,000 MNIST test images):
 * QUANTIZE rounds x / scale half away from zero; DEQUANTIZE is float32(scale × (q − zp)) with
   the product in double precision (TFLite's reference kernels; the exported models have none).
 
-The fully connected kernels and the matmul they share live in ``fully_connected.py``.
+The fully connected kernels live in ``fully_connected.py``, their products in ``matmul.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from .flatbuffer import Malformed
-from .fully_connected import FullyConnectedFloat, FullyConnectedInt8, matmul
+from .fully_connected import FullyConnectedFloat, FullyConnectedInt8
+from .matmul import matmul
 from .model import SOFTMAX_OPTIONS, OperatorDef, TensorDef
 from .step import EXACT_F32, Step, Unsupported
 
