@@ -156,9 +156,11 @@ def _import_interpreter(fmt: str, backend: str | None) -> BackendSpec:
     return spec
 
 
-def _series(
-    classifier: Classifier, images: np.ndarray, pixels: Sequence[str]
-) -> list[tuple[str, Callable[[Any], object], Any]]:
+# A batch's timed calls: (mode, call, its input).
+Series = list[tuple[str, Callable[[Any], object], Any]]
+
+
+def _series(classifier: Classifier, images: np.ndarray, pixels: Sequence[str]) -> Series:
     """Per pixel form, our runtime's call and the raw interpreter call on the same input: for
     uint8 the raw call gets the input already converted; for floats it quantizes them too
     (the same quantization, without the checks)."""
@@ -169,7 +171,7 @@ def _series(
     def quantized_call(x: np.ndarray) -> np.ndarray:
         return call(quantize(x))
 
-    series: list[tuple[str, Callable[[Any], object], Any]] = []
+    series: Series = []
     for form in pixels:
         ours, raw = MODES[form]
         if form == "uint8":
@@ -180,112 +182,111 @@ def _series(
     return series
 
 
-def _bench_classifier(
-    path: Path,
-    backend: str | None,
-    config: BenchConfig,
-    data: TestImages,
-    report: BenchReport,
-    progress: ProgressFn,
-) -> dict[str, Any]:
-    fmt = detect_format(path)
-    _none, classifier, timing = _setup_and_load(
-        lambda: _import_interpreter(fmt, backend),
-        lambda: Classifier.load(path, backend, config.threads),
-    )
-    info = classifier.info
-    entry: dict[str, Any] = {
+def _entry(path: Path, fmt: str, backend: str, version: str | None, **more: Any) -> dict[str, Any]:
+    """The facts of one model × backend that every report entry carries."""
+    return {
         "name": path.name,
         "path": str(path),
         "size_bytes": path.stat().st_size,
-        "format": info.format,
-        "backend": info.backend,
-        "backend_version": info.backend_version,
-        "threads": info.threads,
-        "input": info.input.to_dict(),
-        "output": info.output.to_dict(),
-        **timing,
-    }
-    first = data.batch(config.batches[0])
-    t0 = time.perf_counter_ns()
-    classifier.predict(first)
-    entry["first_inference_us"] = (time.perf_counter_ns() - t0) / 1e3
-    entry["first_inference_batch"] = config.batches[0]
-    results: list[dict[str, Any]] = []
-    for batch in config.batches:
-        x = data.batch(batch)
-        progress(f"{path.name} ({info.backend}) batch {batch}: runtime vs raw interpreter")
-        series = _series(classifier, x, config.pixels)
-        timed = time_interleaved(series, config.warmup, config.runs, config.seconds)
-        rows = {mode: _result(batch, mode, samples) for mode, samples in timed.items()}
-        for mode, samples in timed.items():
-            report.samples[(path.name, info.backend, batch, mode)] = samples
-        for form in config.pixels:
-            ours, raw = MODES[form]
-            rows[ours]["overhead_vs_raw"] = (
-                rows[ours]["latency_us"]["p50"] / rows[raw]["latency_us"]["p50"]
-            )
-        results.extend(rows.values())
-    entry["results"] = results
-    entry["accuracy"] = None
-    if config.accuracy:
-        progress(f"{path.name} ({info.backend}): accuracy on {config.accuracy} images")
-        entry["accuracy"] = _accuracy(lambda x: classifier.predict(x).digits, data, config.accuracy)
-    entry["peak_rss_bytes"] = peak_rss_bytes()
-    return entry
-
-
-def _bench_external(
-    model: ExternalModel,
-    config: BenchConfig,
-    data: TestImages,
-    report: BenchReport,
-    progress: ProgressFn,
-) -> dict[str, Any]:
-    path = model.path
-    version, runner, timing = _setup_and_load(model.setup, lambda: model.load(path))
-    entry: dict[str, Any] = {
-        "name": path.name,
-        "path": str(path),
-        "size_bytes": path.stat().st_size,
-        "format": model.format,
-        "backend": model.backend,
+        "format": fmt,
+        "backend": backend,
         "backend_version": version,
-        "threads": None,
-        "input": None,
-        "output": None,
-        **timing,
+        **more,
     }
-    first_call = next(iter(runner.calls.values()))
-    first = runner.prepare(data.batch(config.batches[0]))
+
+
+def _measure(
+    entry: dict[str, Any],
+    first_call: Callable[[np.ndarray], object],
+    series_for: Callable[[np.ndarray], Series],
+    what: str,
+    digits: Callable[[np.ndarray], np.ndarray],
+    run: tuple[BenchConfig, TestImages, BenchReport, ProgressFn],
+) -> dict[str, Any]:
+    """The one measuring path for our runtime and external models alike: the first call, then
+    per batch size the series of calls timed interleaved in one loop, then accuracy and memory.
+    ``series_for`` gives a batch's (mode, call, input) list; ``digits`` classifies images."""
+    config, data, report, progress = run
+    name, backend = entry["name"], entry["backend"]
+    first = data.batch(config.batches[0])
     t0 = time.perf_counter_ns()
     first_call(first)
     entry["first_inference_us"] = (time.perf_counter_ns() - t0) / 1e3
     entry["first_inference_batch"] = config.batches[0]
     results: list[dict[str, Any]] = []
     for batch in config.batches:
-        x = runner.prepare(data.batch(batch))
-        progress(f"{path.name} ({model.backend}) batch {batch}: {', '.join(runner.calls)}")
-        timed = time_interleaved(
-            [(mode, call, x) for mode, call in runner.calls.items()],
-            config.warmup,
-            config.runs,
-            config.seconds,
-        )
+        series = series_for(data.batch(batch))
+        progress(f"{name} ({backend}) batch {batch}: {what}")
+        timed = time_interleaved(series, config.warmup, config.runs, config.seconds)
+        rows = {mode: _result(batch, mode, samples) for mode, samples in timed.items()}
         for mode, samples in timed.items():
-            report.samples[(path.name, model.backend, batch, mode)] = samples
-            results.append(_result(batch, mode, samples))
+            report.samples[(name, backend, batch, mode)] = samples
+        for ours, raw in MODES.values():
+            if ours in rows and raw in rows:
+                ratio = rows[ours]["latency_us"]["p50"] / rows[raw]["latency_us"]["p50"]
+                rows[ours]["overhead_vs_raw"] = ratio
+        results.extend(rows.values())
     entry["results"] = results
     entry["accuracy"] = None
     if config.accuracy:
-        progress(f"{path.name} ({model.backend}): accuracy on {config.accuracy} images")
-        entry["accuracy"] = _accuracy(
-            lambda x: np.asarray(first_call(runner.prepare(x))).argmax(axis=1),
-            data,
-            config.accuracy,
-        )
+        progress(f"{name} ({backend}): accuracy on {config.accuracy} images")
+        entry["accuracy"] = _accuracy(digits, data, config.accuracy)
     entry["peak_rss_bytes"] = peak_rss_bytes()
     return entry
+
+
+def _bench_classifier(
+    path: Path, backend: str | None, run: tuple[BenchConfig, TestImages, BenchReport, ProgressFn]
+) -> dict[str, Any]:
+    config = run[0]
+    fmt = detect_format(path)
+    _none, classifier, timing = _setup_and_load(
+        lambda: _import_interpreter(fmt, backend),
+        lambda: Classifier.load(path, backend, config.threads),
+    )
+    info = classifier.info
+    entry = _entry(
+        path,
+        info.format,
+        info.backend,
+        info.backend_version,
+        threads=info.threads,
+        input=info.input.to_dict(),
+        output=info.output.to_dict(),
+        **timing,
+    )
+    return _measure(
+        entry,
+        classifier.predict,
+        lambda x: _series(classifier, x, config.pixels),
+        "runtime vs raw interpreter",
+        lambda x: classifier.predict(x).digits,
+        run,
+    )
+
+
+def _bench_external(
+    model: ExternalModel, run: tuple[BenchConfig, TestImages, BenchReport, ProgressFn]
+) -> dict[str, Any]:
+    path = model.path
+    version, runner, timing = _setup_and_load(model.setup, lambda: model.load(path))
+    entry = _entry(
+        path, model.format, model.backend, version, threads=None, input=None, output=None, **timing
+    )
+    first_call = next(iter(runner.calls.values()))
+
+    def series_for(x: np.ndarray) -> Series:
+        prepared = runner.prepare(x)
+        return [(mode, call, prepared) for mode, call in runner.calls.items()]
+
+    return _measure(
+        entry,
+        lambda x: first_call(runner.prepare(x)),
+        series_for,
+        ", ".join(runner.calls),
+        lambda x: np.asarray(first_call(runner.prepare(x))).argmax(axis=1),
+        run,
+    )
 
 
 def run_bench(
@@ -335,10 +336,11 @@ def run_bench(
             "models": [],
         }
     )
+    run = (config, data, report, say)
     for path, backend in plan:
-        report.data["models"].append(_bench_classifier(path, backend, config, data, report, say))
+        report.data["models"].append(_bench_classifier(path, backend, run))
     for ext in external:
-        report.data["models"].append(_bench_external(ext, config, data, report, say))
+        report.data["models"].append(_bench_external(ext, run))
     env["temperature_end_c"] = temperature_c()
     env["throttled_end"] = throttled()
     return report
