@@ -13,6 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .background import MIN_CONTRAST, estimate_background
 from .errors import ImageError
+from .stroke import thin_strokes
 
 __all__ = ["MAX_PIXELS", "MIN_SIDE", "ImageInput", "decode_image", "load_image", "to_mnist"]
 
@@ -103,10 +104,11 @@ def to_mnist(image: ImageInput, name: str | None = None) -> np.ndarray:
 
     ``image`` is a file path, a PIL image, or a numpy array: 2-D grayscale (uint8 0-255, uint16
     0-65535 or float 0-1) or H x W x 3 / H x W x 4 colour. A dark digit on a light background is
-    inverted; the digit is cropped to its bounding box, scaled (keeping its aspect ratio) so that
-    its longer side is 20 px, and placed on a black 28x28 canvas with its centre of mass at the
-    centre. Raises ``ImageError`` for unreadable, tiny, oversized or blank images; its message
-    starts with ``name`` (default: the path, the PIL image's file name, or "the array").
+    inverted; strokes far broader than MNIST's are thinned; the digit is cropped to its bounding
+    box, scaled (keeping its aspect ratio) so that its longer side is 20 px, and placed on a black
+    28x28 canvas with its centre of mass at the centre. Raises ``ImageError`` for unreadable,
+    tiny, oversized or blank images; its message starts with ``name`` (default: the path, the PIL
+    image's file name, or "the array").
     """
     if isinstance(image, np.ndarray):
         name = name or "the array"
@@ -379,7 +381,14 @@ def _bounding_box(ink: np.ndarray, name: str) -> tuple[int, int, int, int]:
 
 def _to_canvas(gray: np.ndarray, name: str) -> np.ndarray:
     ink = _ink(gray, name)
-    r0, r1, c0, c1 = _bounding_box(ink, name)
+    box = _bounding_box(ink, name)
+    # Strokes far broader than MNIST's pen are eroded towards it (see stroke.py); the thinned
+    # digit, drawn at a finer scale, goes through the rest of the pipeline in place of the ink.
+    thinned = thin_strokes(ink, box)
+    if thinned is not None:
+        ink = thinned
+        box = _bounding_box(ink, name)
+    r0, r1, c0, c1 = box
     height, width = r1 - r0, c1 - c0
     scale = BOX / max(height, width)
     out_h, out_w = max(1, round(height * scale)), max(1, round(width * scale))

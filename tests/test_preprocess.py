@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from edge_mnist.robustness.report import variation_rng
 from edge_mnist.robustness.variations import crop_to_ink, uneven_light
+from edge_mnist.runtime import stroke
 from edge_mnist.runtime.datadir import TEST_IMAGES, TEST_LABELS
 from edge_mnist.runtime.errors import ImageError
 from edge_mnist.runtime.idx import find_idx, read_idx
@@ -476,3 +477,60 @@ def test_unevenly_lit_page_is_evened_out(  # type: ignore[no-untyped-def]
     assert np.median([_similarity(a, b) for a, b in zip(out, clean, strict=True)]) > 0.9
     acc = float((nearest_neighbour(out) == labels[:200]).mean())
     assert acc >= float((nearest_neighbour(clean) == labels[:200]).mean()) - 0.03
+
+
+# --- Stroke width ------------------------------------------------------------------------------
+
+STROKES = 200
+UNTOUCHED = 1000
+
+
+def _width(img: np.ndarray) -> float:
+    """Stroke width of a preprocessed digit, in px of its 20 px box."""
+    rows = np.flatnonzero((img >= 0.25).any(axis=1))
+    cols = np.flatnonzero((img >= 0.25).any(axis=0))
+    return stroke.stroke_width(img, (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1))
+
+
+def _marker(digit: np.ndarray) -> Image.Image:
+    """An MNIST digit drawn with a broad marker: x4, dilated by 7 px a side, dark on white."""
+    big = Image.fromarray(digit).resize((112, 112), Image.Resampling.BILINEAR)
+    return Image.fromarray(255 - np.asarray(big.filter(ImageFilter.MaxFilter(15))))
+
+
+def test_thick_strokes_are_thinned_to_mnist_width(  # type: ignore[no-untyped-def]
+    mnist: np.ndarray, labels: np.ndarray, nearest_neighbour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = np.stack([to_mnist(mnist[i]) for i in range(STROKES)])
+    thinned = np.stack([to_mnist(_marker(mnist[i])) for i in range(STROKES)])
+    monkeypatch.setattr(stroke, "THICK", float("inf"))
+    fat = np.stack([to_mnist(_marker(mnist[i])) for i in range(STROKES)])
+    # The marker makes them far broader than MNIST's pen (median 2.4 px, 99th pct 4.4 px).
+    fat_widths = np.array([_width(img) for img in fat])
+    assert np.median(fat_widths) > 4.5
+    changed = [not np.array_equal(a, b) for a, b in zip(thinned, fat, strict=True)]
+    assert np.mean(changed) > 0.7
+    # The thinned ones are back in MNIST's range (narrow parts are kept as they are, so a little
+    # above the 2.1 px aimed at).
+    widths = np.array([_width(img) for img, thin in zip(thinned, changed, strict=True) if thin])
+    assert 2.4 < np.median(widths) < 3.4
+    assert np.percentile(widths, 90) < 4.2
+    assert widths.min() > 1.5
+    # And read like the original digits, where left fat they are misread far more often.
+    truth = labels[:STROKES]
+    original_acc = float((nearest_neighbour(original) == truth).mean())
+    thinned_acc = float((nearest_neighbour(thinned) == truth).mean())
+    assert thinned_acc >= original_acc - 0.05
+    assert thinned_acc >= float((nearest_neighbour(fat) == truth).mean()) + 0.1
+
+
+def test_mnist_digits_of_ordinary_width_are_left_as_they_are(
+    mnist: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = np.stack([to_mnist(mnist[i]) for i in range(UNTOUCHED)])
+    monkeypatch.setattr(stroke, "THICK", float("inf"))
+    untouched = np.stack([to_mnist(mnist[i]) for i in range(UNTOUCHED)])
+    changed = [i for i in range(UNTOUCHED) if not np.array_equal(out[i], untouched[i])]
+    # Few test digits are thinned (1 of the first 1,000); the rest are bit-identical.
+    assert len(changed) <= 5
+    assert all(_width(untouched[i]) > 3.0 for i in changed)
