@@ -12,6 +12,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -197,6 +198,7 @@ def test_manifest_entry_describes_its_file(artifacts: Path, name: str) -> None:
     assert entry["calibration_samples"] == (500 if precision == "int8" else None)
     assert 0.9 < entry["test_accuracy"] <= 1.0
     assert entry["validated_with"].startswith("litert" if fmt == "tflite" else "onnxruntime")
+    assert entry["validated_on"] == platform.machine()
 
     if fmt == "onnx":
         assert entry["input"] == {
