@@ -58,7 +58,7 @@ class Row:
     pip: tuple[str, ...]  # what the user pip-installs (with the project's wheel)
     pypi_binaries: bool  # True: every wheel from PyPI; False: Debian's numpy/Pillow + pure wheels
     # Models predicted on the first N test images only, with the reason (default: all 10,000;
-    # a knob for a row too slow for the budget: armel's software float32 takes 6.5 minutes).
+    # a knob for a row too slow for the budget: armel's software float32 takes 8 minutes).
     limits: tuple[tuple[str, int, str], ...] = ()
 
 
