@@ -57,9 +57,6 @@ class Row:
     debs: str
     pip: tuple[str, ...]  # what the user pip-installs (with the project's wheel)
     pypi_binaries: bool  # True: every wheel from PyPI; False: Debian's numpy/Pillow + pure wheels
-    # Models predicted on the first N test images only, with the reason (default: all 10,000;
-    # a knob for a row too slow for the budget: armel's software float32 takes 8 minutes).
-    limits: tuple[tuple[str, int, str], ...] = ()
 
 
 # The row table: platform x backends. 'numpy' is the pure-NumPy TFLite engine (--backend numpy).
@@ -187,7 +184,7 @@ def host_venv(work: Path, wheel: Path) -> Path:
     return venv
 
 
-def predict_cmd(model: str, backend: str, models: str, data: str, limit: int = 0) -> list[str]:
+def predict_cmd(model: str, backend: str, models: str, data: str) -> list[str]:
     return [
         "edge-mnist",
         "predict",
@@ -198,17 +195,15 @@ def predict_cmd(model: str, backend: str, models: str, data: str, limit: int = 0
         "--backend",
         backend,
         "--json",
-        *(["--limit", str(limit)] if limit else []),
     ]
 
 
-def parse_predict(stdout: str) -> tuple[list[int], float, str, list[int]]:
-    """Digits, accuracy, backend version and labels from 'predict --labels --json'."""
+def parse_predict(stdout: str) -> tuple[list[int], float, str]:
+    """Digits, accuracy and backend version from 'predict --labels --json'."""
     report = json.loads(stdout)
     digits = [int(i["digit"]) for i in report["items"]]
-    labels = [int(i["label"]) for i in report["items"]]
     model = report.get("model", {})
-    return digits, float(report["accuracy"]), str(model.get("backend_version", "")), labels
+    return digits, float(report["accuracy"]), str(model.get("backend_version", ""))
 
 
 def host_reference(venv: Path, artifacts: Path, data: Path, pairs: set[tuple[str, str]]) -> dict:
@@ -409,7 +404,6 @@ def step(outcome: Outcome, name: str, proc: subprocess.CompletedProcess[str], t0
 
 
 def checks(target: Path, row: Row, binds: dict[str, Path], ref: dict, outcome: Outcome) -> None:
-    usable = list(row.backends)
     t0 = time.monotonic()
     if not step(
         outcome,
@@ -419,7 +413,7 @@ def checks(target: Path, row: Row, binds: dict[str, Path], ref: dict, outcome: O
     ):
         outcome.fail("edge-mnist --version failed")
     for model in MODELS:
-        backends = [b for b in usable if model.endswith(FORMATS[b])]
+        backends = [b for b in row.backends if model.endswith(FORMATS[b])]
         t0 = time.monotonic()
         argv = ["edge-mnist", "info", f"/opt/in/artifacts/{model}", "--json"]
         if backends:
@@ -443,24 +437,13 @@ def checks(target: Path, row: Row, binds: dict[str, Path], ref: dict, outcome: O
         for model in MODELS:
             if model.endswith(FORMATS[backend]):
                 compare(target, row, binds, ref, outcome, backend, model)
-    if usable:
-        t0 = time.monotonic()
-        bench = ["edge-mnist", "bench", "/opt/in/artifacts/model_int8.tflite", "-b", usable[0]]
-        bench += [
-            "--batch",
-            "1",
-            "--runs",
-            "20",
-            "--warmup",
-            "5",
-            "--quiet",
-            "--json",
-            "/opt/out/bench.json",
-        ]
-        if not step(
-            outcome, f"bench --runs 20 ({usable[0]})", guest(target, row, binds, bench, 600), t0
-        ):
-            outcome.fail("bench smoke run failed")
+    t0 = time.monotonic()
+    first = row.backends[0]
+    bench = ["edge-mnist", "bench", "/opt/in/artifacts/model_int8.tflite", "-b", first]
+    bench += ["--batch", "1", "--runs", "20", "--warmup", "5", "--quiet"]
+    bench += ["--json", "/opt/out/bench.json"]
+    if not step(outcome, f"bench --runs 20 ({first})", guest(target, row, binds, bench, 600), t0):
+        outcome.fail("bench smoke run failed")
     device_tests(target, row, binds, outcome)
 
 
@@ -475,29 +458,22 @@ def compare(
 ) -> None:
     result: dict[str, Any] = {"backend": backend, "model": model}
     outcome.results.append(result)
-    limit, why = next(((n, w) for m, n, w in row.limits if m == model), (0, ""))
-    if limit:
-        result["limited"] = f"first {limit:,} test images: {why}"
     t0 = time.monotonic()
-    cmd = predict_cmd(model, backend, "/opt/in/artifacts", "/opt/in/mnist", limit)
+    cmd = predict_cmd(model, backend, "/opt/in/artifacts", "/opt/in/mnist")
     proc = guest(target, row, binds, cmd, 900)
     step(outcome, f"predict {model} --backend {backend}", proc, t0)
     if proc.returncode:
         result.update(status="failed", detail=tail(proc.stderr, 2))
         outcome.fail(f"predict {model} on {backend}: exit {proc.returncode}")
         return
-    digits, accuracy, version, _ = parse_predict(proc.stdout)
+    digits, accuracy, version = parse_predict(proc.stdout)
     result.update(accuracy=accuracy, backend_version=version, count=len(digits))
     host = ref.get((backend, model))
     if not isinstance(host, tuple):
         result.update(status="no host reference", detail=str(host))
         return
-    reference = host[0][: len(digits)]
-    same = sum(a == b for a, b in zip(digits, reference, strict=True))
-    # The host's accuracy on the same images, so that the two figures compare.
-    host_accuracy = sum(
-        a == b for a, b in zip(reference, host[3][: len(reference)], strict=True)
-    ) / len(reference)
+    same = sum(a == b for a, b in zip(digits, host[0], strict=True))
+    host_accuracy = host[1]
     result.update(
         agreement=same / len(digits), differ=len(digits) - same, host_accuracy=host_accuracy
     )
