@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .background import MIN_CONTRAST, estimate_background
+from .background import MIN_CONTRAST, estimate_background, median
 from .errors import ImageError
 from .stroke import thin_strokes
 
@@ -318,7 +318,7 @@ def _ink(gray: np.ndarray, name: str) -> np.ndarray:
     if isinstance(background, np.ndarray) and most > -least:
         # Light multiplies: on a page lit unevenly, dark ink's contrast is in proportion to the
         # light falling on it. Dividing by the page's brightness evens it out.
-        median_light = float(np.median(background))
+        median_light = median(background)
         ink = darker * (median_light / np.maximum(background, np.float32(1e-3)))
     floor = 3.0 * noise
     strong = ink[ink > floor + MIN_CONTRAST]
