@@ -20,7 +20,8 @@ HEAVY = ("tensorflow", "keras", "tf2onnx", "onnx")
 # (no training, data, export, gate, TensorFlow helpers, converters or model registry).
 PREDICT_MAY_IMPORT = ("edge_mnist", "edge_mnist.cli", "edge_mnist.runtime")
 # Top-level packages outside the standard library that 'edge-mnist predict' may load: numpy,
-# Pillow, the interpreters, and the CLI toolkit (Typer, Rich) with their own dependencies.
+# Pillow, the interpreters, and Typer with its own dependencies. Not rich (some 40 ms of each
+# start): predict prints plain text, and rich loads only for help, warnings and errors.
 PREDICT_MAY_IMPORT_TOP = frozenset(
     {
         "numpy",
@@ -30,24 +31,17 @@ PREDICT_MAY_IMPORT_TOP = frozenset(
         "onnxruntime",
         "typer",
         "click",
-        "rich",
-        "pygments",
-        "markdown_it",
-        "mdurl",
         "shellingham",
         "colorama",
         "annotated_doc",
-        "annotated_types",
-        "pydantic",
-        "pydantic_core",
         "typing_extensions",
-        "typing_inspection",
-        # Loaded by older releases at the declared floors (.ci/floors): rich 13.7's pretty-printer
-        # imports attrs when it is installed; numpy 1.24's Cython modules create cython_runtime.
-        "attr",
+        # numpy 1.24's Cython modules (the declared floor, .ci/floors) create cython_runtime.
         "cython_runtime",
     }
 )
+# Modules that would cost a start dearly for nothing: numpy.ma (np.median imports it, ~30 ms),
+# rich, and the pydantic that typer 0.29 and later builds every parameter with (~130 ms).
+PREDICT_MUST_NOT_IMPORT = ("numpy.ma", "rich", "pydantic")
 
 
 def _child(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -189,3 +183,4 @@ except SystemExit as exc:
     }
     assert "numpy" in third_party
     assert sorted(third_party - PREDICT_MAY_IMPORT_TOP) == []
+    assert [m for m in PREDICT_MUST_NOT_IMPORT if m in modules] == []

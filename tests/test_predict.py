@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -68,6 +69,37 @@ def test_predict_classifies_image_folders(artifacts, variants, kind):
     accuracy = float(np.mean(digits == labels))
     # Two-epoch test model; the full pipeline's model reaches more (see the README).
     assert accuracy >= 0.94, f"{kind}: {accuracy:.2%}"
+
+
+def test_predict_text_output_is_one_aligned_line_per_input(artifacts, variants):
+    root = variants[0]
+    files = sorted((root / "png").iterdir())[:5]
+    model = str(artifacts / "model_int8.tflite")
+    text = runner.invoke(app, ["predict", model, *map(str, files)])
+    assert text.exit_code == 0, text.output
+    as_json = json.loads(runner.invoke(app, ["predict", model, *map(str, files), "--json"]).stdout)
+    title, header, *rows = text.stdout.splitlines()
+    assert title.startswith("model_int8.tflite on ")
+    assert re.split(r"\s{2,}", header) == ["input", "digit", "confidence", "top 3"]
+    assert len(rows) == len(files)
+    for row, path, item in zip(rows, files, as_json["items"], strict=True):
+        source, digit, confidence, *top3 = re.split(r"\s{2,}", row)
+        assert (source, int(digit)) == (str(path), item["digit"])
+        assert float(confidence) == pytest.approx(item["confidence"], abs=5e-4)
+        assert top3[0] == f"{item['digit']}:{item['confidence']:.2f}"
+    # Columns line up: every digit ends where the header's "digit" does.
+    end = header.index("digit") + len("digit")
+    assert all(row[end - 1].isdigit() and row[end] == " " for row in rows)
+
+
+def test_predict_text_output_shows_a_name_that_is_not_utf8(artifacts, tmp_path):
+    name = os.fsdecode(b"d\xffigit.png")  # a byte that is not UTF-8: a surrogate in Python
+    canvas = np.zeros((28, 28), np.uint8)
+    canvas[4:24, 13:16] = 255
+    Image.fromarray(canvas).save(tmp_path / name)
+    result = runner.invoke(app, ["predict", str(artifacts / "model_int8.tflite"), str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "d\\udcffigit.png" in result.stdout
 
 
 def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir, test_images):
@@ -161,6 +193,20 @@ def test_info_shows_quantization_and_manifest(artifacts):
     assert facts["manifest"]["precision"] == "int8"
     assert facts["matches_manifest"] is True
     assert facts["size_bytes"] == (artifacts / "model_int8.tflite").stat().st_size
+
+
+def test_info_text_output_is_a_field_a_line(artifacts):
+    model = artifacts / "model_int8.tflite"
+    result = runner.invoke(app, ["info", str(model)])
+    assert result.exit_code == 0, result.output
+    title, *rows = result.stdout.splitlines()
+    fields = dict(re.split(r"\s{2,}", row, maxsplit=1) for row in rows)
+    assert title == str(model)
+    assert fields["format"] == "tflite"
+    assert fields["size"] == f"{model.stat().st_size:,} bytes"
+    assert "int8 (-1, 784)" in fields["input"] and "zero point -128" in fields["input"]
+    assert fields["manifest"].startswith("int8 tflite, test accuracy ")
+    assert fields["manifest"].endswith("sha256 matches")
 
 
 def test_device_commands_load_no_tensorflow(artifacts, tmp_path):

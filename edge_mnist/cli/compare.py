@@ -4,10 +4,9 @@ Pareto table (int8 accuracy, file size, memory and latency per architecture)."""
 # No "from __future__ import annotations": training_options adds live objects to the signature.
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from .app import app, console, err
 from .options import DataDir, Quiet
@@ -19,13 +18,18 @@ from .training import (
     training_options,
 )
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def _size(n: int) -> str:
     return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
 
 
-def pareto_table(rows: list[dict[str, Any]], basis: str) -> Table:
+def pareto_table(rows: list[dict[str, Any]], basis: str) -> "Table":
     """One row per architecture; ◆ marks the Pareto front."""
+    from rich.table import Table
+
     backends = [b["backend"] for b in rows[0].get("bench") or []]
     table = Table(title=f"Edge Pareto table (◆ front: {basis}; best by validation *)")
     cols = ["arch", "params", "float", "int8", "drop", "size", "RSS"]

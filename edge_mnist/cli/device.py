@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from edge_mnist.runtime.errors import EdgeMnistError
 
-from .app import app, console, emit_json, err
+from .app import app, emit_json, err
+from .consoles import escape
 from .options import Backend, JsonFlag, ModelArg, Threads
 
 # Rows shown in the table; --json has them all.
@@ -50,16 +50,14 @@ def predict(
     if as_json:
         emit_json({"model": clf.info.to_dict(), **report.to_dict()})
     else:
-        from .render import predictions_table
+        from .plain import emit, predictions
 
         title = f"{model.name} on {clf.info.backend} {clf.info.backend_version}"
-        console.print(predictions_table(title, report.items[:SHOWN]))
+        emit(predictions(title, report.items[:SHOWN]))
         if len(report.items) > SHOWN:
-            console.print(f"… and {len(report.items) - SHOWN} more (use --json for all).")
+            emit(f"... and {len(report.items) - SHOWN} more (use --json for all).")
         if report.accuracy is not None:
-            console.print(
-                f"Accuracy: {report.accuracy:.2%} on {len(report.items)} images.", highlight=False
-            )
+            emit(f"Accuracy: {report.accuracy:.2%} on {len(report.items)} images.")
     for item in report.items:
         if item.error:
             err.print(f"[red]{escape(item.error)}[/]", highlight=False)
@@ -78,6 +76,6 @@ def info(model: ModelArg, backend: Backend = None, as_json: JsonFlag = False) ->
     if as_json:
         emit_json(facts)
         return
-    from .render import model_table
+    from .plain import emit, model_facts
 
-    console.print(model_table(str(model), facts))
+    emit(model_facts(str(model), facts))

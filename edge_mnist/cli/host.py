@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from edge_mnist.runtime.backends import BACKENDS
 
 from .app import app, console, emit_json, err
+from .consoles import escape
 from .options import DataDir, JsonFlag, Out, Quiet
 from .training import (
     TRAINING_OPTIONS,

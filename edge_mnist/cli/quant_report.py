@@ -7,18 +7,22 @@ reference loads TensorFlow, inside the command only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from .app import app, console
 from .options import DataDir
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def layer_table(doc: dict[str, Any]) -> Table:
     """One row per layer; the worst layer (lowest own SNR) is starred."""
+    from rich import box
+    from rich.table import Table
+
     from edge_mnist.runtime.quant_report import short_name
 
     table = Table(

@@ -80,57 +80,6 @@ def gate_table(report: Any) -> Table:
     return table
 
 
-def predictions_table(title: str, items: list[Any]) -> Table:
-    """'predict': digit, confidence and top 3 per input."""
-    table = Table(title=escape(title))
-    for col in ("input", "digit", "confidence", "top 3"):
-        table.add_column(
-            col,
-            justify="left" if col in ("input", "top 3") else "right",
-            no_wrap=col == "input",
-        )
-    for item in items:
-        if item.error:
-            table.add_row(escape(item.source), "-", "-", "[red]error[/]")
-        else:
-            top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
-            table.add_row(escape(item.source), str(item.digit), f"{item.confidence:.3f}", top)
-    return table
-
-
-def model_table(title: str, facts: dict[str, Any]) -> Table:
-    """'info': format, backend, tensors, size, sha256 and the manifest entry."""
-    table = Table(title=escape(title), show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    table.add_row("format", escape(facts["format"]))
-    table.add_row("backend", escape(f"{facts['backend']} {facts['backend_version']}"))
-    for side in ("input", "output"):
-        t = facts[side]
-        quant = (
-            f", scale {t['scale']:.6g}, zero point {t['zero_point']}"
-            if t["scale"] is not None
-            else ""
-        )
-        table.add_row(side, escape(f"{t['name']}: {t['dtype']} {tuple(t['shape'])}{quant}"))
-    table.add_row("size", f"{facts['size_bytes']:,} bytes")
-    table.add_row("sha256", facts["sha256"])
-    entry = facts["manifest"]
-    if entry is None:
-        problem = facts.get("manifest_problem")
-        table.add_row("manifest", escape(problem) if problem else "none beside the model")
-    else:
-        ok = "matches" if facts.get("matches_manifest") else "[red]DOES NOT MATCH[/]"
-        accuracy = entry.get("test_accuracy")
-        scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
-        table.add_row(
-            "manifest",
-            escape(f"{entry.get('precision', '?')} {entry.get('format', '?')}{scored}, sha256 ")
-            + ok,
-        )
-    return table
-
-
 def _us(value: float) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.1f}"
 

@@ -23,7 +23,7 @@ def _progress() -> Any:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.rich(),
         transient=True,
     )
     tasks: dict[str, Any] = {}

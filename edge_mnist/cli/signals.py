@@ -20,8 +20,6 @@ import signal
 import sys
 from typing import NoReturn
 
-from rich.console import Console
-
 # 128 + SIGPIPE (13 on every Unix; SIGPIPE does not exist on Windows).
 EXIT_BROKEN_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
 HANDLED = ("SIGTERM", "SIGHUP")
@@ -101,12 +99,3 @@ def flush_stdout() -> None:
         quiet_broken_pipe()
     except (OSError, ValueError, AttributeError):  # closed, or no stdout at all
         pass
-
-
-class PipeSafeConsole(Console):
-    """A rich console that ends the command quietly when its pipe's reader has gone (rich
-    itself exits 1 then, the code for a failed check)."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        quiet_broken_pipe()

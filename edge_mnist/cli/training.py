@@ -102,7 +102,7 @@ def download_progress() -> Any:
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
-        console=err,
+        console=err.rich(),
     )
     tasks: dict[str, Any] = {}
 

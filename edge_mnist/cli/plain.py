@@ -1,0 +1,73 @@
+"""Plain-text output for the device commands (predict, info): aligned columns, no rich.
+
+A board runs ``edge-mnist predict`` from shell loops; rich's import alone would be a tenth of
+each start here. Plain lines also read well in ``grep`` and ``awk``: one input per line, fields
+separated by two or more spaces.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def emit(text: str) -> None:
+    """Print ``text`` on stdout. A character the terminal's encoding lacks (a file name that is
+    not valid UTF-8, a C locale) is shown as a backslash escape instead of failing."""
+    encoding = sys.stdout.encoding or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+
+
+def columns(rows: list[list[str]], right: frozenset[int] = frozenset()) -> list[str]:
+    """Rows of cells as aligned lines: columns in ``right`` are right-justified, the last column
+    is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(w) if i in right else (cell if i == len(row) - 1 else cell.ljust(w))
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def predictions(title: str, items: list[Any]) -> str:
+    """'predict': a title line, then input, digit, confidence and top 3 per input."""
+    rows = [["input", "digit", "confidence", "top 3"]]
+    for item in items:
+        if item.error:
+            rows.append([item.source, "-", "-", "error"])
+        else:
+            top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
+            rows.append([item.source, str(item.digit), f"{item.confidence:.3f}", top])
+    return "\n".join([title, *columns(rows, right=frozenset({1, 2}))])
+
+
+def model_facts(title: str, facts: dict[str, Any]) -> str:
+    """'info': format, backend, tensors, size, sha256 and the manifest entry, a field a line."""
+    rows = [
+        ["format", facts["format"]],
+        ["backend", f"{facts['backend']} {facts['backend_version']}"],
+    ]
+    for side in ("input", "output"):
+        t = facts[side]
+        quant = (
+            f", scale {t['scale']:.6g}, zero point {t['zero_point']}"
+            if t["scale"] is not None
+            else ""
+        )
+        rows.append([side, f"{t['name']}: {t['dtype']} {tuple(t['shape'])}{quant}"])
+    rows.append(["size", f"{facts['size_bytes']:,} bytes"])
+    rows.append(["sha256", facts["sha256"]])
+    entry = facts["manifest"]
+    if entry is None:
+        problem = facts.get("manifest_problem")
+        rows.append(["manifest", problem or "none beside the model"])
+    else:
+        ok = "matches" if facts.get("matches_manifest") else "DOES NOT MATCH"
+        accuracy = entry.get("test_accuracy")
+        scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
+        precision, fmt = entry.get("precision", "?"), entry.get("format", "?")
+        rows.append(["manifest", f"{precision} {fmt}{scored}, sha256 {ok}"])
+    return "\n".join([title, *columns(rows)])
