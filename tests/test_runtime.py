@@ -117,6 +117,13 @@ def test_accepted_shapes_and_dtypes_agree(int8, test_images):
     assert np.array_equal(int8.predict(batch.reshape(16, 28, 28)).digits, expected)
     assert np.array_equal(int8.predict(batch.astype(np.float32) / 255).digits, expected)
     assert np.array_equal(int8.predict(batch.astype(np.int64)).digits, expected)
+    # Equal dtypes that are other objects than numpy's own (the fast paths compare identity).
+    tagged = np.dtype(np.uint8, metadata={"source": "camera"})
+    assert tagged == np.uint8 and tagged is not np.dtype(np.uint8)
+    assert np.array_equal(int8.predict(batch.view(tagged)).digits, expected)
+    floats = batch.astype(np.float32) / np.float32(255)
+    assert np.array_equal(int8.predict(floats.astype(">f4")).digits, expected)
+    assert np.array_equal(int8.predict(np.asfortranarray(floats)).digits, expected)
     one = int8.predict(batch[3].reshape(28, 28))
     assert one.digits.shape == (1,) and one.probabilities.shape == (1, 10)
     assert one.digits[0] == expected[3]
