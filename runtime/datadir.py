@@ -1,4 +1,5 @@
-"""Where MNIST lives: the four file names and the folder to look in (option, env, user cache)."""
+"""Where MNIST lives: the four file names and the folder to look in (option, env, user cache),
+and the per-user cache folder itself."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ TEST_LABELS = "t10k-labels-idx1-ubyte"
 FILE_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 
 
-def default_cache_dir() -> Path:
-    """The per-user cache: $XDG_CACHE_HOME/edge-mnist/mnist, else ~/.cache/edge-mnist/mnist."""
+def cache_root() -> Path:
+    """The per-user cache folder: $XDG_CACHE_HOME/edge-mnist, else ~/.cache/edge-mnist."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "edge-mnist" / "mnist"
+    return Path(base) / "edge-mnist"
+
+
+def default_cache_dir() -> Path:
+    """Where MNIST is downloaded to by default: the cache folder's mnist/."""
+    return cache_root() / "mnist"
 
 
 def resolve_data_dir(data_dir: Path | None = None) -> tuple[Path, str]:

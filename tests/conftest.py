@@ -44,6 +44,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {found[0]}")
 
 
+# Read before the session points the per-user cache at a folder of its own (below).
+_USER_MNIST_CACHE = default_cache_dir()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """What the runtime writes to the per-user cache (models that passed the child-process
+    load check) goes to a session folder, never the user's own ~/.cache."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 def _has_mnist(directory: Path) -> bool:
     return all(find_idx(directory, n) is not None for n in FILES)
 
@@ -52,7 +70,7 @@ def _has_mnist(directory: Path) -> bool:
 def mnist_dir() -> Path:
     """The folder holding real MNIST: $EDGE_MNIST_DATA, else the user cache."""
     env = os.environ.get(ENV_DATA)
-    candidate = Path(env) if env else default_cache_dir()
+    candidate = Path(env) if env else _USER_MNIST_CACHE
     if _has_mnist(candidate):
         return candidate.resolve()
     message = f"MNIST not found in {candidate}: set ${ENV_DATA} or run 'edge-mnist data' once"

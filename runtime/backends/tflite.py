@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,51 +10,11 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from .base import RawCall, TensorInfo, bad_tensor_names, import_interpreter, package_version
+from .probe import probe_in_child
 from .quiet import routine_lines_dropped
 
 if TYPE_CHECKING:
     from . import BackendSpec
-
-# Loads the model in a child process: a crash there is a damaged file, not a dead process.
-_PROBE = """
-import sys, numpy as np
-mod = __import__(sys.argv[1], fromlist=["_"])
-cls = getattr(mod, "Interpreter", None) or mod.lite.Interpreter
-it = cls(model_path=sys.argv[2])
-it.allocate_tensors()
-d = it.get_input_details()[0]
-it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
-it.invoke()
-"""
-
-
-def _probe_in_child(spec: BackendSpec, path: Path) -> None:
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(spec.module), str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    except subprocess.TimeoutExpired:
-        raise ModelLoadError(
-            f"{path}: the {spec.name} interpreter hung loading this model."
-        ) from None
-    if proc.returncode != 0:
-        how = "crashed" if proc.returncode < 0 else "failed"
-        last = (proc.stderr.strip().splitlines() or [""])[-1]
-        if last.startswith("UnicodeDecodeError"):
-            # The same words as when the interpreter runs in this process.
-            raise ModelLoadError(
-                f"{path}: the model's tensor names are not valid UTF-8 ({last}), so the file is "
-                "damaged or was not written by a converter.",
-                "export the model again, or copy it to the device again.",
-            )
-        raise ModelLoadError(
-            f"{path}: the {spec.name} interpreter {how} loading this file, so it is truncated or "
-            f"corrupt. {last}".strip(),
-            "export the model again, or copy it to the device again.",
-        )
 
 
 def _tensor(detail: dict[str, Any]) -> TensorInfo:
@@ -82,7 +40,7 @@ class TFLiteBackend:
         self._path = path
         self.version = package_version(module, spec.dists)
         if not spec.verifies_files:
-            _probe_in_child(spec, path)
+            probe_in_child(spec, path, self.version)
         try:
             # The first allocation prints a routine "INFO: Created ... XNNPACK delegate" line.
             with routine_lines_dropped():
