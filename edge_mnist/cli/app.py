@@ -136,8 +136,9 @@ def _main(
 
 
 def run(args: list[str] | None = None) -> None:
-    """Run the command line. A command named first is built alone: Typer otherwise builds
-    every command's options before running one, which a board pays for at every start."""
+    """Run the command line, as the console script does (the process ends after it). A command
+    named first is built alone: Typer otherwise builds every command's options before running
+    one, which a board pays for at every start."""
     install_handlers()
     try:
         _run(sys.argv[1:] if args is None else args)
