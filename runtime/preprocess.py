@@ -13,6 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .background import MIN_CONTRAST, estimate_background, median
 from .errors import ImageError
+from .sharpen import sharpen
 from .stroke import thin_strokes
 
 __all__ = ["MAX_PIXELS", "MIN_SIDE", "ImageInput", "decode_image", "load_image", "to_mnist"]
@@ -411,6 +412,10 @@ def _to_canvas(gray: np.ndarray, name: str) -> np.ndarray:
         (out_w + 2 * HALO, out_h + 2 * HALO), Image.Resampling.LANCZOS, box=window
     )
     digit = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    # A blurred digit (no saturated stroke core, unlike every MNIST digit) is sharpened.
+    sharpened = sharpen(digit)
+    if sharpened is not None:
+        digit = sharpened
     # Lanczos ringing leaves traces far below one grey level; MNIST's background is exactly 0.
     digit[digit < 0.5 / 255] = 0.0
     mass = float(digit.sum())
