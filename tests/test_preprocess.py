@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from edge_mnist.robustness.report import variation_rng
-from edge_mnist.robustness.variations import crop_to_ink, uneven_light
+from edge_mnist.robustness.variations import crop_to_ink, noise, uneven_light
 from edge_mnist.runtime import sharpen, stroke
 from edge_mnist.runtime.datadir import TEST_IMAGES, TEST_LABELS
 from edge_mnist.runtime.errors import ImageError
@@ -583,3 +583,24 @@ def test_crisp_digits_are_not_sharpened(mnist: np.ndarray, monkeypatch: pytest.M
     assert len(changed) <= 10
     assert all(sharpen.core_share(unsharpened[i]) < threshold for i in changed)
     assert np.median([sharpen.core_share(img) for img in unsharpened]) > 0.5
+
+
+def test_noisy_digits_are_sharpened_little(  # type: ignore[no-untyped-def]
+    mnist: np.ndarray, labels: np.ndarray, nearest_neighbour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    noisy = [Image.fromarray(noise(mnist[i], variation_rng(0, "noise", i))) for i in range(BLURRED)]
+    out = np.stack([to_mnist(img) for img in noisy])
+    monkeypatch.setattr(sharpen, "CORE_SHARE", 0.0)
+    unsharpened = np.stack([to_mnist(img) for img in noisy])
+    changed = [i for i in range(BLURRED) if not np.array_equal(out[i], unsharpened[i])]
+    # Noise on the strokes leaves some crisp digits short of a core (72 of these 300), but seldom
+    # far short, so they get a fraction of the mask (a median 0.19 of the ink in the core: a
+    # quarter of it) and are read no worse (measured: 73.0% -> 74.7%).
+    assert 0 < len(changed) < BLURRED // 2
+    assert np.median([sharpen.core_share(unsharpened[i]) for i in changed]) > 0.15
+    # A pixel moves by a median 0.008 on average (the full mask: 0.023).
+    moved = [float(np.abs(out[i] - unsharpened[i]).mean()) for i in changed]
+    assert np.median(moved) < 0.015
+    truth = labels[:BLURRED]
+    unsharpened_acc = float((nearest_neighbour(unsharpened) == truth).mean())
+    assert float((nearest_neighbour(out) == truth).mean()) >= unsharpened_acc - 0.01
