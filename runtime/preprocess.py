@@ -13,6 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .background import MIN_CONTRAST, estimate_background, median
 from .errors import ImageError
+from .sharpen import sharpen
 from .stroke import thin_strokes
 
 __all__ = ["MAX_PIXELS", "MIN_SIDE", "ImageInput", "decode_image", "load_image", "to_mnist"]
@@ -105,8 +106,8 @@ def to_mnist(image: ImageInput, name: str | None = None) -> np.ndarray:
     ``image`` is a file path, a PIL image, or a numpy array: 2-D grayscale (uint8 0-255, uint16
     0-65535 or float 0-1) or H x W x 3 / H x W x 4 colour. A dark digit on a light background is
     inverted; strokes far broader than MNIST's are thinned; the digit is cropped to its bounding
-    box, scaled (keeping its aspect ratio) so that its longer side is 20 px, and placed on a black
-    28x28 canvas with its centre of mass at the centre. Raises ``ImageError`` for unreadable,
+    box, scaled (keeping its aspect ratio) so that its longer side is 20 px, sharpened if it is
+    blurred, and placed on a black 28x28 canvas with its centre of mass at the centre. Raises ``ImageError`` for unreadable,
     tiny, oversized or blank images; its message starts with ``name`` (default: the path, the PIL
     image's file name, or "the array").
     """
@@ -411,6 +412,10 @@ def _to_canvas(gray: np.ndarray, name: str) -> np.ndarray:
         (out_w + 2 * HALO, out_h + 2 * HALO), Image.Resampling.LANCZOS, box=window
     )
     digit = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    # A blurred digit (no saturated stroke core, unlike every MNIST digit) is sharpened.
+    sharpened = sharpen(digit)
+    if sharpened is not None:
+        digit = sharpened
     # Lanczos ringing leaves traces far below one grey level; MNIST's background is exactly 0.
     digit[digit < 0.5 / 255] = 0.0
     mass = float(digit.sum())

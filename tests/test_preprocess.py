@@ -15,8 +15,8 @@ import pytest
 from PIL import Image, ImageFilter
 
 from edge_mnist.robustness.report import variation_rng
-from edge_mnist.robustness.variations import crop_to_ink, uneven_light
-from edge_mnist.runtime import stroke
+from edge_mnist.robustness.variations import crop_to_ink, noise, uneven_light
+from edge_mnist.runtime import sharpen, stroke
 from edge_mnist.runtime.datadir import TEST_IMAGES, TEST_LABELS
 from edge_mnist.runtime.errors import ImageError
 from edge_mnist.runtime.idx import find_idx, read_idx
@@ -511,11 +511,13 @@ def test_thick_strokes_are_thinned_to_mnist_width(  # type: ignore[no-untyped-de
     changed = [not np.array_equal(a, b) for a, b in zip(thinned, fat, strict=True)]
     assert np.mean(changed) > 0.7
     # The thinned ones are back in MNIST's range (narrow parts are kept as they are, so a little
-    # above the 2.1 px aimed at).
+    # above the 2.1 px aimed at). A quarter of them come out of the erosion grey and are then
+    # sharpened, which steepens their edges: the thinnest measures 1.5 px (MNIST's 5th
+    # percentile is 1.6 px), no stroke is wiped out.
     widths = np.array([_width(img) for img, thin in zip(thinned, changed, strict=True) if thin])
     assert 2.4 < np.median(widths) < 3.4
     assert np.percentile(widths, 90) < 4.2
-    assert widths.min() > 1.5
+    assert widths.min() > 1.3
     # And read like the original digits, where left fat they are misread far more often.
     truth = labels[:STROKES]
     original_acc = float((nearest_neighbour(original) == truth).mean())
@@ -534,3 +536,71 @@ def test_mnist_digits_of_ordinary_width_are_left_as_they_are(
     # Few test digits are thinned (1 of the first 1,000); the rest are bit-identical.
     assert len(changed) <= 5
     assert all(_width(untouched[i]) > 3.0 for i in changed)
+
+
+# --- Blur ---------------------------------------------------------------------------------------
+
+BLURRED = 300
+
+
+def _coarse(digit: np.ndarray) -> Image.Image:
+    """An MNIST digit as a coarse grid enlarged, the way scikit-learn's UCI digits are drawn:
+    the means of 4x4 blocks (7x7), enlarged x16 bilinearly, dark on white."""
+    small = digit.reshape(7, 4, 7, 4).mean(axis=(1, 3))
+    return Image.fromarray((255 - small).astype(np.uint8)).resize(
+        (112, 112), Image.Resampling.BILINEAR
+    )
+
+
+def test_blurred_digits_are_sharpened(  # type: ignore[no-untyped-def]
+    mnist: np.ndarray, labels: np.ndarray, nearest_neighbour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coarse = [_coarse(mnist[i]) for i in range(BLURRED)]
+    sharpened = np.stack([to_mnist(img) for img in coarse])
+    monkeypatch.setattr(sharpen, "CORE_SHARE", 0.0)
+    blurred = np.stack([to_mnist(img) for img in coarse])
+    # Enlarged from a coarse grid, they have no saturated stroke core (MNIST: a median 65% of
+    # the ink at 0.9 or more), so every one is sharpened.
+    assert np.median([sharpen.core_share(img) for img in blurred]) < 0.02
+    assert all(not np.array_equal(a, b) for a, b in zip(sharpened, blurred, strict=True))
+    # The unsharp mask moves no ink far: the mass stays within 10%.
+    ratio = sharpened.sum(axis=(1, 2)) / blurred.sum(axis=(1, 2))
+    assert 0.95 < np.median(ratio) < 1.1
+    # And they are read far better (measured: 65% -> 74%; 93% for the digits as they are).
+    truth = labels[:BLURRED]
+    blurred_acc = float((nearest_neighbour(blurred) == truth).mean())
+    assert float((nearest_neighbour(sharpened) == truth).mean()) >= blurred_acc + 0.05
+
+
+def test_crisp_digits_are_not_sharpened(mnist: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = np.stack([to_mnist(mnist[i]) for i in range(UNTOUCHED)])
+    threshold = sharpen.CORE_SHARE
+    monkeypatch.setattr(sharpen, "CORE_SHARE", 0.0)
+    unsharpened = np.stack([to_mnist(mnist[i]) for i in range(UNTOUCHED)])
+    changed = [i for i in range(UNTOUCHED) if not np.array_equal(out[i], unsharpened[i])]
+    # MNIST's strokes have a saturated core: few test digits are this faint (35 of 10,000),
+    # and the rest are bit-identical.
+    assert len(changed) <= 10
+    assert all(sharpen.core_share(unsharpened[i]) < threshold for i in changed)
+    assert np.median([sharpen.core_share(img) for img in unsharpened]) > 0.5
+
+
+def test_noisy_digits_are_sharpened_little(  # type: ignore[no-untyped-def]
+    mnist: np.ndarray, labels: np.ndarray, nearest_neighbour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    noisy = [Image.fromarray(noise(mnist[i], variation_rng(0, "noise", i))) for i in range(BLURRED)]
+    out = np.stack([to_mnist(img) for img in noisy])
+    monkeypatch.setattr(sharpen, "CORE_SHARE", 0.0)
+    unsharpened = np.stack([to_mnist(img) for img in noisy])
+    changed = [i for i in range(BLURRED) if not np.array_equal(out[i], unsharpened[i])]
+    # Noise on the strokes leaves some crisp digits short of a core (72 of these 300), but seldom
+    # far short, so they get a fraction of the mask (a median 0.19 of the ink in the core: a
+    # quarter of it) and are read no worse (measured: 73.0% -> 74.7%).
+    assert 0 < len(changed) < BLURRED // 2
+    assert np.median([sharpen.core_share(unsharpened[i]) for i in changed]) > 0.15
+    # A pixel moves by a median 0.008 on average (the full mask: 0.023).
+    moved = [float(np.abs(out[i] - unsharpened[i]).mean()) for i in changed]
+    assert np.median(moved) < 0.015
+    truth = labels[:BLURRED]
+    unsharpened_acc = float((nearest_neighbour(unsharpened) == truth).mean())
+    assert float((nearest_neighbour(out) == truth).mean()) >= unsharpened_acc - 0.01
