@@ -107,9 +107,9 @@ def to_mnist(image: ImageInput, name: str | None = None) -> np.ndarray:
     0-65535 or float 0-1) or H x W x 3 / H x W x 4 colour. A dark digit on a light background is
     inverted; strokes far broader than MNIST's are thinned; the digit is cropped to its bounding
     box, scaled (keeping its aspect ratio) so that its longer side is 20 px, sharpened if it is
-    blurred, and placed on a black 28x28 canvas with its centre of mass at the centre. Raises ``ImageError`` for unreadable,
-    tiny, oversized or blank images; its message starts with ``name`` (default: the path, the PIL
-    image's file name, or "the array").
+    blurred, and placed on a black 28x28 canvas with its centre of mass at the centre. Raises
+    ``ImageError`` for unreadable, tiny, oversized or blank images; its message starts with
+    ``name`` (default: the path, the PIL image's file name, or "the array").
     """
     if isinstance(image, np.ndarray):
         name = name or "the array"
