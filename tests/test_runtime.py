@@ -265,22 +265,21 @@ def test_truncated_tflite_with_each_backend(artifacts, tmp_path, backend):
 @pytest.mark.skipif(
     "tflite-runtime" not in TFLITE_BACKENDS_HERE, reason="needs tflite-runtime (with numpy 1)"
 )
-def test_a_model_that_passed_the_child_check_is_not_checked_again(
-    artifacts, tmp_path, monkeypatch, private_cache
-):
+def test_a_model_that_passed_the_child_check_is_not_checked_again(artifacts, tmp_path, monkeypatch):
+    # A cache of this test's own: the session's holds every model other tests loaded.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     model = tmp_path / "model.tflite"
     model.write_bytes((artifacts / "model_int8.tflite").read_bytes())
-    probed = private_cache / "edge-mnist" / "probed"
-    assert not probed.exists() or not any(probed.iterdir())
+    probed = tmp_path / "cache" / "edge-mnist" / "probed"
     expected = Classifier.load(model, backend="tflite-runtime").predict(np.zeros(784)).digits
     (marker,) = probed.iterdir()
     assert marker.name.startswith("tflite-runtime-2.") and len(marker.name.split("-")[-1]) == 64
     # No child process can start now: only the remembered result lets the same content load.
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
-    again = Classifier.load(model, backend="tflite-runtime").predict(np.zeros(784)).digits
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+        again = Classifier.load(model, backend="tflite-runtime").predict(np.zeros(784)).digits
     assert np.array_equal(again, expected)
     # Other content is checked again, and a file that fails is not remembered.
-    monkeypatch.undo()
     model.write_bytes((artifacts / "model_int8.tflite").read_bytes()[:20_000])
     with pytest.raises(ModelLoadError, match="truncated or corrupt"):
         Classifier.load(model, backend="tflite-runtime")
