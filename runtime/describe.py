@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .classifier import Classifier
+from .digest import file_sha256
 from .errors import EdgeMnistError
 from .jsonfile import read_json
 
@@ -45,15 +45,6 @@ def manifest_entry(model: str | Path) -> ManifestLookup:
     if not isinstance(entry, dict):
         return ManifestLookup(None, f"{manifest} does not list {model.name}.")
     return ManifestLookup(entry)
-
-
-def file_sha256(path: str | Path) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def manifest_mismatch(model: str | Path) -> str | None:

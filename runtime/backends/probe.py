@@ -10,13 +10,13 @@ version, in the per-user cache, and is not probed again until either changes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..datadir import cache_root
+from ..digest import file_sha256
 from ..errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -38,14 +38,11 @@ it.invoke()
 def passed_marker(spec: BackendSpec, path: Path, version: str) -> Path | None:
     """The cache file that records ``path``'s content as loaded by this interpreter version
     (None when the file cannot be read: the load itself then says why)."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        digest = file_sha256(path)
     except OSError:
         return None
-    name = f"{spec.name}-{version}-{digest.hexdigest()}"
+    name = f"{spec.name}-{version}-{digest}"
     return cache_root() / "probed" / "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
 
 

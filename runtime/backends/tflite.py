@@ -99,12 +99,8 @@ class TFLiteBackend:
     def raw_call(self, x: np.ndarray) -> RawCall:
         with self._lock:
             self._fit(x.shape)
-        interpreter, index_in, index_out = self._interpreter, self._in, self._out
-        set_tensor, invoke, get_tensor = (
-            interpreter.set_tensor,
-            interpreter.invoke,
-            interpreter.get_tensor,
-        )
+        index_in, index_out = self._in, self._out
+        set_tensor, invoke, get_tensor = self._set_tensor, self._invoke, self._get_tensor
 
         def call(x: np.ndarray) -> np.ndarray:
             set_tensor(index_in, x)
