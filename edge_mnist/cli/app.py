@@ -31,7 +31,7 @@ from .signals import (
 try:  # typer >= 0.28 vendors click; its usage errors derive from TyperException.
     from typer import TyperException as _UsageProblem
 except ImportError:  # typer < 0.28 raises click's own exceptions.
-    from click import ClickException as _UsageProblem  # type: ignore[assignment,no-redef]
+    from click import ClickException as _UsageProblem  # type: ignore[assignment,no-redef,import-not-found,unused-ignore]
 
 console = LazyConsole(stderr=False)
 err = LazyConsole(stderr=True)
