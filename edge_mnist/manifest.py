@@ -12,7 +12,7 @@ from typing import Any
 
 from edge_mnist.errors import UsageError
 from edge_mnist.fileio import ensure_dir, write_json
-from edge_mnist.runtime.describe import MANIFEST_FILE
+from edge_mnist.runtime.artifacts import MANIFEST_FILE
 from edge_mnist.runtime.jsonfile import read_json
 
 SCHEMA_VERSION = 1

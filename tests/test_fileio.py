@@ -18,8 +18,8 @@ import pytest
 from edge_mnist.errors import OutputError, UsageError
 from edge_mnist.fileio import write_bytes
 from edge_mnist.manifest import LOCK_FILE, read_manifest, updating_manifest
+from edge_mnist.runtime.artifacts import MANIFEST_FILE
 from edge_mnist.runtime.atomic import TEMP_MARK, atomic_path, remove_stale_temporaries
-from edge_mnist.runtime.describe import MANIFEST_FILE
 from edge_mnist.runtime.errors import InvalidInputError
 from edge_mnist.runtime.jsonfile import read_json
 

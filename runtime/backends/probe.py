@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..artifacts import file_sha256
 from ..datadir import cache_root
-from ..digest import file_sha256
 from ..errors import ModelLoadError
 
 if TYPE_CHECKING:
