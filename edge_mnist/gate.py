@@ -13,9 +13,15 @@ import numpy as np
 
 from edge_mnist.errors import CheckFailedError, EdgeMnistError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
-from edge_mnist.fileio import sha256_file, write_bytes, write_json
-from edge_mnist.manifest import MANIFEST_FILE, read_manifest
+from edge_mnist.fileio import write_bytes, write_json
 from edge_mnist.runtime import Classifier
+from edge_mnist.runtime.artifacts import (
+    KERAS_FILE,
+    MANIFEST_FILE,
+    MODEL_SUFFIXES,
+    file_sha256,
+    read_manifest,
+)
 from edge_mnist.runtime.jsonfile import read_json
 
 # What a figure certifies off this machine, where that is less than every platform. Measured
@@ -28,9 +34,6 @@ PORTABILITY = {
         "'edge-mnist predict' or ship the .tflite file"
     ),
 }
-
-# What counts as a model file when looking for ones the manifest does not list.
-MODEL_SUFFIXES = (".tflite", ".onnx")
 
 
 @dataclass
@@ -180,10 +183,10 @@ def run_gate(
             f"{artifacts / MANIFEST_FILE} lists no artifacts.", "run 'edge-mnist export' first."
         )
     expected = _baseline(baseline) if baseline else {}
-    source = manifest.get("source_model", {}).get("file", "model.keras")
+    source = manifest.get("source_model", {}).get("file", KERAS_FILE)
     model_path = artifacts / source if not Path(source).is_absolute() else Path(source)
     recorded = manifest.get("source_model", {}).get("sha256")
-    if model_path.is_file() and recorded and sha256_file(model_path) != recorded:
+    if model_path.is_file() and recorded and file_sha256(model_path) != recorded:
         raise CheckFailedError(
             f"{model_path} is not the model these artifacts were exported from (sha256 differs "
             "from the manifest's source_model).",
@@ -200,7 +203,7 @@ def run_gate(
         if not path.is_file():
             results.append(ArtifactResult(name, None, None, False, False, [f"{path} is missing"]))
             continue
-        sha_ok = sha256_file(path) == entry.get("sha256")
+        sha_ok = file_sha256(path) == entry.get("sha256")
         if not sha_ok:
             reasons.append(
                 f"sha256 mismatch: the file is not the one the manifest records ({entry.get('sha256', '?')[:12]}…)"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from edge_mnist.errors import OutputError, UsageError
+from edge_mnist.errors import OutputError
 from edge_mnist.fileio import write_bytes
-from edge_mnist.manifest import LOCK_FILE, read_manifest, updating_manifest
-from edge_mnist.runtime.artifacts import MANIFEST_FILE
+from edge_mnist.manifest import LOCK_FILE, updating_manifest
+from edge_mnist.runtime.artifacts import MANIFEST_FILE, read_manifest
 from edge_mnist.runtime.atomic import TEMP_MARK, atomic_path, remove_stale_temporaries
 from edge_mnist.runtime.errors import InvalidInputError
 from edge_mnist.runtime.jsonfile import read_json
@@ -206,7 +206,9 @@ def test_read_json_refuses_a_file_too_large_and_a_missing_one(tmp_path: Path) ->
 
 
 @pytest.mark.device
-def test_a_deeply_nested_manifest_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_deeply_nested_manifest_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / MANIFEST_FILE).write_text("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(UsageError, match=r"cannot read the manifest \(JSON nested too deeply\)"):
+    with pytest.raises(
+        InvalidInputError, match=r"cannot read the manifest \(JSON nested too deeply\)"
+    ):
         read_manifest(tmp_path)

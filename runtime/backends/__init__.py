@@ -15,12 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..artifacts import FORMATS, ONNX, TFLITE
 from ..errors import BackendUnavailableError, InvalidInputError, ModelLoadError
 from .base import Backend, RawCall, TensorInfo, validate_signature
-
-TFLITE = "tflite"
-ONNX = "onnx"
-FORMATS = (TFLITE, ONNX)
 
 
 @dataclass(frozen=True)
