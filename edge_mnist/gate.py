@@ -140,9 +140,9 @@ def _backend_for(path: Path, backend: str | None) -> str | None:
     """``backend`` when it runs ``path``'s format, else None (that format's default)."""
     if backend is None:
         return None
-    from edge_mnist.runtime.backends import SPECS, detect_format
+    from edge_mnist.runtime.backends import detect_format, spec_for
 
-    return backend if detect_format(path) == SPECS[backend].format else None
+    return backend if detect_format(path) == spec_for(backend).format else None
 
 
 def run_gate(
@@ -171,12 +171,9 @@ def run_gate(
         )
     validate_limits(max_drop, tolerance)
     if backend is not None:
-        from edge_mnist.runtime.backends import BACKENDS
+        from edge_mnist.runtime.backends import spec_for
 
-        if backend not in BACKENDS:
-            raise UsageError(
-                f"unknown backend {backend!r}.", f"choose one of: {', '.join(BACKENDS)}."
-            )
+        spec_for(backend)
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(
