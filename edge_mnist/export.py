@@ -16,7 +16,7 @@ import numpy as np
 from edge_mnist.data import Mnist
 from edge_mnist.errors import EdgeMnistError, ExportError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
-from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries
+from edge_mnist.fileio import ensure_dir
 from edge_mnist.manifest import LABELS, PREPROCESSING, updating_manifest
 from edge_mnist.runtime import Classifier
 from edge_mnist.runtime.artifacts import (
@@ -34,6 +34,7 @@ from edge_mnist.runtime.artifacts import (
     model_file,
     read_manifest,
 )
+from edge_mnist.runtime.atomic import atomic_path, remove_stale_temporaries
 from edge_mnist.tf import quiet_native_stderr, versions
 
 VALIDATION_SAMPLES = 1000

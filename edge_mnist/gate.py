@@ -13,7 +13,7 @@ import numpy as np
 
 from edge_mnist.errors import CheckFailedError, EdgeMnistError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
-from edge_mnist.fileio import write_bytes, write_json
+from edge_mnist.fileio import write_bytes
 from edge_mnist.runtime import Classifier
 from edge_mnist.runtime.artifacts import (
     KERAS_FILE,
@@ -22,7 +22,7 @@ from edge_mnist.runtime.artifacts import (
     file_sha256,
     read_manifest,
 )
-from edge_mnist.runtime.jsonfile import read_json
+from edge_mnist.runtime.jsonfile import read_json, write_json
 
 # What a figure certifies off this machine, where that is less than every platform. Measured
 # under emulation: the .tflite files give the same digit for every test image on x86-64 and ARM

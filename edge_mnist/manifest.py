@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import ensure_dir, write_json
+from edge_mnist.fileio import ensure_dir
 from edge_mnist.runtime.artifacts import MANIFEST_FILE, read_manifest
+from edge_mnist.runtime.jsonfile import write_json
 
 # Held while a process reads, changes and rewrites the manifest (see manifest_lock).
 LOCK_FILE = ".manifest.lock"

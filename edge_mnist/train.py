@@ -12,9 +12,11 @@ import numpy as np
 
 from edge_mnist.data import Mnist
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries, write_json
+from edge_mnist.fileio import ensure_dir
 from edge_mnist.models import DEFAULT_ARCH, build_model, get_architecture
 from edge_mnist.runtime.artifacts import KERAS_FILE, TRAIN_FILE
+from edge_mnist.runtime.atomic import atomic_path, remove_stale_temporaries
+from edge_mnist.runtime.jsonfile import write_json
 from edge_mnist.tf import import_tf, quiet_native_stderr, versions
 
 # Called after each epoch with (epoch number from 1, logs, seconds the epoch took).
