@@ -291,29 +291,6 @@ def report(
     return build_report(str(model), str(reference), reference_kind, len(pixels), rows)
 
 
-def format_table(doc: dict[str, Any]) -> str:
-    """The report as plain text (for a board without rich; the CLI draws the same columns)."""
-    head = (
-        f"{'#':>2} {'layer':<22} {'op':<15} {'SNR dB':>7} {'own dB':>7} {'cosine':>8} "
-        f"{'max err':>9} {'mean err':>9} {'sat':>6} {'range':>6} {'scale':>10} {'zp':>5}"
-    )
-    lines = [
-        f"{doc['model']} vs {doc['reference_kind']} reference {doc['reference']} "
-        f"({doc['images']} test images)",
-        head,
-    ]
-    for r in doc["layers"]:
-        mark = " *" if r["index"] == doc["worst_index"] else ""
-        lines.append(
-            f"{r['index']:>2} {short_name(r['name'], r['op']):<22} {r['op']:<15} {r['snr_db']:>7.1f} "
-            f"{r['layer_snr_db']:>7.1f} {r['cosine']:>8.5f} {r['max_abs_error']:>9.4f} "
-            f"{r['mean_abs_error']:>9.5f} {r['saturated']:>6.2%} {r['range_used']:>6.1%} "
-            f"{r['scale']:>10.6f} {r['zero_point']:>5}{mark}"
-        )
-    lines.append(f"worst layer (lowest own SNR): {doc['worst_index']} {doc['worst_layer']}")
-    return "\n".join(lines)
-
-
 def short_name(name: str, op: str = "") -> str:
     """A readable layer name. Converter tensor names run long ('model_1/hidden1_1/MatMul;…'):
     keep the layer's own part; a name without one (the softmax's) becomes the operator."""
