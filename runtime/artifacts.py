@@ -14,9 +14,6 @@ from typing import Any
 
 from .errors import EdgeMnistError, InvalidInputError
 
-# The backends import the format table at every start; hashlib and the JSON reader are imported
-# only when a file's digest or a manifest is needed, which keeps them off a bare predict's path.
-
 TFLITE = "tflite"
 ONNX = "onnx"
 # The model formats an export writes and the runtime loads.
@@ -58,6 +55,7 @@ GATE_FILE = "gate.json"
 
 def file_sha256(path: str | Path) -> str:
     """The hex sha256 of a file, read in chunks."""
+    # Imported here: every Classifier.load imports this table, and most never need a digest.
     import hashlib
 
     digest = hashlib.sha256()
@@ -72,7 +70,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
     Raises InvalidInputError for a manifest that cannot be read or has no artifacts table.
     """
-    from .jsonfile import read_json
+    from .jsonfile import read_json  # likewise: only a manifest needs the JSON reader
 
     path = Path(directory) / MANIFEST_FILE
     if not path.exists():
