@@ -212,3 +212,25 @@ def test_a_deeply_nested_manifest_is_an_input_error(tmp_path: Path) -> None:
         InvalidInputError, match=r"cannot read the manifest \(JSON nested too deeply\)"
     ):
         read_manifest(tmp_path)
+
+
+@pytest.mark.device
+def test_one_json_writer_and_one_error_for_an_output_that_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    from edge_mnist.fileio import ensure_dir
+    from edge_mnist.runtime.jsonfile import write_json
+
+    target = tmp_path / "new" / "report.json"
+    write_json(target, {"µ": [1, 2]})
+    assert target.read_bytes() == b'{\n  "\\u00b5": [\n    1,\n    2\n  ]\n}\n'
+    assert read_json(target) == {"µ": [1, 2]}
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.json"]
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputError, match=r"cannot write .*a-file/report.json"):
+        write_json(blocker / "report.json", {})
+    with pytest.raises(OutputError, match=r"cannot create the output folder .*a-file/out") as info:
+        ensure_dir(blocker / "out")
+    assert info.value.fix == "choose a writable folder with --out."
