@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge_mnist.runtime.artifacts import INT8, QUANTIZE, QUANTIZE_MODES
 from edge_mnist.runtime.errors import InvalidInputError
-
-QUANTIZE_MODES = ("int8", "none")
 
 
 def calibration_images(quantize: str, calibration: np.ndarray | None) -> np.ndarray | None:
@@ -15,7 +14,7 @@ def calibration_images(quantize: str, calibration: np.ndarray | None) -> np.ndar
         raise InvalidInputError(
             f"unknown quantization {quantize!r}.", f"choose one of: {', '.join(QUANTIZE_MODES)}."
         )
-    if quantize == "none":
+    if QUANTIZE[quantize] != INT8:
         return None
     if calibration is None or len(calibration) == 0:
         raise InvalidInputError("int8 quantization needs calibration images.")

@@ -19,10 +19,10 @@ from typing import Any
 
 from edge_mnist.data import Mnist
 from edge_mnist.pareto import pareto_front
-from edge_mnist.train import MODEL_FILE, RECORD_FILE, EpochFn, TrainConfig, fit, save
+from edge_mnist.runtime.artifacts import INT8_TFLITE, KERAS_FILE, TRAIN_FILE
+from edge_mnist.train import EpochFn, TrainConfig, fit, save
 
 SCHEMA_VERSION = 1
-INT8_FILE = "model_int8.tflite"
 ENGINE_BACKEND = "numpy"
 
 # Called with a short description of each step as it starts.
@@ -62,10 +62,10 @@ def _train_row(record: dict[str, Any]) -> dict[str, Any]:
 
 def _reusable(folder: Path | None, config: TrainConfig) -> dict[str, Any] | None:
     """The train.json record in ``folder`` if its model was trained with ``config``."""
-    if folder is None or not (folder / MODEL_FILE).is_file():
+    if folder is None or not (folder / KERAS_FILE).is_file():
         return None
     try:
-        record: dict[str, Any] = json.loads((folder / RECORD_FILE).read_text())
+        record: dict[str, Any] = json.loads((folder / TRAIN_FILE).read_text())
     except (OSError, ValueError):
         return None
     return record if record.get("config") == asdict(config) else None
@@ -89,7 +89,7 @@ def _edge_row(
     from edge_mnist.gate import run_gate
 
     manifest = export(
-        folder / MODEL_FILE,
+        folder / KERAS_FILE,
         data,
         folder,
         fmt="tflite",
@@ -97,12 +97,12 @@ def _edge_row(
         calibration_samples=edge.calibration_samples,
         on_stage=stage,
     )
-    entry = manifest["artifacts"][INT8_FILE]
+    entry = manifest["artifacts"][INT8_TFLITE]
     stage(f"gating {row['arch']}")
     gate = run_gate(folder, max_drop=edge.max_drop, data_dir=edge.data_dir)
-    verdict = next(a for a in gate.artifacts if a.name == INT8_FILE)
+    verdict = next(a for a in gate.artifacts if a.name == INT8_TFLITE)
     row.update(
-        int8_file=str(folder / INT8_FILE),
+        int8_file=str(folder / INT8_TFLITE),
         int8_size_bytes=entry["size_bytes"],
         int8_accuracy=verdict.accuracy,
         int8_drop_pp=verdict.drop_pp,
@@ -115,7 +115,7 @@ def _edge_row(
 
         for backend in bench_backends():
             stage(f"benchmarking {row['arch']} on {backend}")
-            figures = bench_in_child(folder / INT8_FILE, backend, edge.data_dir, edge.bench_runs)
+            figures = bench_in_child(folder / INT8_TFLITE, backend, edge.data_dir, edge.bench_runs)
             row["bench"].append(figures.to_dict())
 
 

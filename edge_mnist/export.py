@@ -16,21 +16,27 @@ import numpy as np
 from edge_mnist.data import Mnist
 from edge_mnist.errors import EdgeMnistError, ExportError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
-from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries, sha256_file
-from edge_mnist.manifest import (
-    LABELS,
-    PREPROCESSING,
-    SCHEMA_VERSION,
-    read_manifest,
-    updating_manifest,
-)
+from edge_mnist.fileio import ensure_dir
+from edge_mnist.manifest import LABELS, PREPROCESSING, updating_manifest
 from edge_mnist.runtime import Classifier
+from edge_mnist.runtime.artifacts import (
+    ALL_FORMATS,
+    C_FILES,
+    C_FORMAT,
+    EXPORT_FORMATS,
+    FORMATS,
+    INT8,
+    MANIFEST_SCHEMA_VERSION,
+    PRECISIONS,
+    QUANTIZE,
+    TFLITE,
+    file_sha256,
+    model_file,
+    read_manifest,
+)
+from edge_mnist.runtime.atomic import atomic_path, remove_stale_temporaries
 from edge_mnist.tf import quiet_native_stderr, versions
 
-FORMATS = ("tflite", "onnx")
-# Generated from the int8 .tflite after it is written and validated; not a manifest artifact.
-C_FORMAT = "c"
-PRECISIONS = {"int8": "int8", "none": "float32"}
 VALIDATION_SAMPLES = 1000
 CALIBRATION_SEED = 0
 
@@ -64,33 +70,33 @@ class Target:
 
     @property
     def filename(self) -> str:
-        return f"model_{self.precision}.{self.fmt}"
+        return model_file(self.fmt, self.precision)
 
 
 def plan(fmt: str, quantize: str) -> list[Target]:
     """The files that --format and --quantize ask for ('all' means all four)."""
-    if quantize not in PRECISIONS:
+    if quantize not in QUANTIZE:
         raise UsageError(
-            f"unknown --quantize {quantize!r}.", f"choose one of: {', '.join(PRECISIONS)}."
+            f"unknown --quantize {quantize!r}.", f"choose one of: {', '.join(QUANTIZE)}."
         )
-    if fmt == "all":
-        return [Target(f, p) for f in FORMATS for p in ("int8", "float32")]
+    if fmt == ALL_FORMATS:
+        return [Target(f, p) for f in FORMATS for p in PRECISIONS]
     if fmt == C_FORMAT:
-        if PRECISIONS[quantize] != "int8":
+        if QUANTIZE[quantize] != INT8:
             raise UsageError(
                 "--format c is generated from the int8 model.", "use --quantize int8 (the default)."
             )
-        return [Target("tflite", "int8")]
+        return [Target(TFLITE, INT8)]
     if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}.", "choose one of: tflite, onnx, c, all.")
-    return [Target(fmt, PRECISIONS[quantize])]
+        raise UsageError(
+            f"unknown --format {fmt!r}.", f"choose one of: {', '.join(EXPORT_FORMATS)}."
+        )
+    return [Target(fmt, QUANTIZE[quantize])]
 
 
 def c_files(fmt: str, out: Path) -> list[Path]:
     """The C sources that --format c and --format all write beside the int8 .tflite."""
-    from edge_mnist.converters.c import STEM
-
-    return [out / f"{STEM}.h", out / f"{STEM}.c"] if fmt in (C_FORMAT, "all") else []
+    return [out / name for name in C_FILES] if fmt in (C_FORMAT, ALL_FORMATS) else []
 
 
 def calibration_set(data: Mnist, samples: int) -> np.ndarray:
@@ -106,9 +112,9 @@ def _convert(
 ) -> bytes:
     from edge_mnist.converters import to_onnx, to_tflite
 
-    quantize = "int8" if target.precision == "int8" else "none"
+    quantize = next(q for q, p in QUANTIZE.items() if p == target.precision)
     try:
-        if target.fmt == "tflite":
+        if target.fmt == TFLITE:
             return to_tflite(model, quantize, calibration)
         return to_onnx(model, quantize, calibration, metadata)
     except EdgeMnistError:
@@ -157,10 +163,10 @@ def _entry(
         "format": target.fmt,
         "precision": target.precision,
         "size_bytes": path.stat().st_size,
-        "sha256": sha256_file(path),
+        "sha256": file_sha256(path),
         "input": info.input.to_dict(),
         "output": info.output.to_dict(),
-        "calibration_samples": calibration if target.precision == "int8" else None,
+        "calibration_samples": calibration if target.precision == INT8 else None,
         "agreement": agreement,
         "test_accuracy": round(test_acc, 6),
         "delta_vs_float_pp": round((test_acc - float_acc) * 100, 4),
@@ -193,7 +199,7 @@ def export(
     remove_stale_temporaries(out)
     reference = keras_probabilities(model, data.x_test)
     float_acc = accuracy(reference, data.y_test)
-    source_sha = sha256_file(model_path)
+    source_sha = file_sha256(model_path)
     tool_versions = versions()
     metadata = {
         "preprocessing": json.dumps(PREPROCESSING),
@@ -242,7 +248,7 @@ def export(
                 # Entries made from another model would be gated against this one: start afresh.
                 manifest["artifacts"] = {}
             manifest.update(
-                schema_version=SCHEMA_VERSION,
+                schema_version=MANIFEST_SCHEMA_VERSION,
                 source_model=source_model,
                 preprocessing=PREPROCESSING,
                 labels=LABELS,
@@ -252,7 +258,7 @@ def export(
     if c_files(fmt, out):
         from edge_mnist.converters.c import export_c
 
-        int8 = Target("tflite", "int8").filename
+        int8 = Target(TFLITE, INT8).filename
         stage(f"generating C from {int8}")
         export_c(out / int8, out, manifest["artifacts"][int8])
     return manifest

@@ -13,10 +13,16 @@ import numpy as np
 
 from edge_mnist.errors import CheckFailedError, EdgeMnistError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
-from edge_mnist.fileio import sha256_file, write_bytes, write_json
-from edge_mnist.manifest import MANIFEST_FILE, read_manifest
+from edge_mnist.fileio import write_bytes
 from edge_mnist.runtime import Classifier
-from edge_mnist.runtime.jsonfile import read_json
+from edge_mnist.runtime.artifacts import (
+    KERAS_FILE,
+    MANIFEST_FILE,
+    MODEL_SUFFIXES,
+    file_sha256,
+    read_manifest,
+)
+from edge_mnist.runtime.jsonfile import read_json, write_json
 
 # What a figure certifies off this machine, where that is less than every platform. Measured
 # under emulation: the .tflite files give the same digit for every test image on x86-64 and ARM
@@ -28,9 +34,6 @@ PORTABILITY = {
         "'edge-mnist predict' or ship the .tflite file"
     ),
 }
-
-# What counts as a model file when looking for ones the manifest does not list.
-MODEL_SUFFIXES = (".tflite", ".onnx")
 
 
 @dataclass
@@ -137,9 +140,9 @@ def _backend_for(path: Path, backend: str | None) -> str | None:
     """``backend`` when it runs ``path``'s format, else None (that format's default)."""
     if backend is None:
         return None
-    from edge_mnist.runtime.backends import SPECS, detect_format
+    from edge_mnist.runtime.backends import detect_format, spec_for
 
-    return backend if detect_format(path) == SPECS[backend].format else None
+    return backend if detect_format(path) == spec_for(backend).format else None
 
 
 def run_gate(
@@ -168,22 +171,19 @@ def run_gate(
         )
     validate_limits(max_drop, tolerance)
     if backend is not None:
-        from edge_mnist.runtime.backends import BACKENDS
+        from edge_mnist.runtime.backends import spec_for
 
-        if backend not in BACKENDS:
-            raise UsageError(
-                f"unknown backend {backend!r}.", f"choose one of: {', '.join(BACKENDS)}."
-            )
+        spec_for(backend)
     manifest = read_manifest(artifacts)
     if not manifest["artifacts"]:
         raise UsageError(
             f"{artifacts / MANIFEST_FILE} lists no artifacts.", "run 'edge-mnist export' first."
         )
     expected = _baseline(baseline) if baseline else {}
-    source = manifest.get("source_model", {}).get("file", "model.keras")
+    source = manifest.get("source_model", {}).get("file", KERAS_FILE)
     model_path = artifacts / source if not Path(source).is_absolute() else Path(source)
     recorded = manifest.get("source_model", {}).get("sha256")
-    if model_path.is_file() and recorded and sha256_file(model_path) != recorded:
+    if model_path.is_file() and recorded and file_sha256(model_path) != recorded:
         raise CheckFailedError(
             f"{model_path} is not the model these artifacts were exported from (sha256 differs "
             "from the manifest's source_model).",
@@ -200,7 +200,7 @@ def run_gate(
         if not path.is_file():
             results.append(ArtifactResult(name, None, None, False, False, [f"{path} is missing"]))
             continue
-        sha_ok = sha256_file(path) == entry.get("sha256")
+        sha_ok = file_sha256(path) == entry.get("sha256")
         if not sha_ok:
             reasons.append(
                 f"sha256 mismatch: the file is not the one the manifest records ({entry.get('sha256', '?')[:12]}…)"

@@ -1,4 +1,7 @@
-"""artifacts/manifest.json: the model card for every exported file, and its lock."""
+"""Writing artifacts/manifest.json, the model card for every exported file, under its lock.
+
+The file name, schema version and reader are the runtime's (runtime/artifacts.py).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import ensure_dir, write_json
-from edge_mnist.runtime.describe import MANIFEST_FILE
-from edge_mnist.runtime.jsonfile import read_json
+from edge_mnist.fileio import ensure_dir
+from edge_mnist.runtime.artifacts import MANIFEST_FILE, read_manifest
+from edge_mnist.runtime.jsonfile import write_json
 
-SCHEMA_VERSION = 1
 # Held while a process reads, changes and rewrites the manifest (see manifest_lock).
 LOCK_FILE = ".manifest.lock"
 
@@ -29,22 +31,6 @@ PREPROCESSING = {
     "framing": "digit's longer side scaled to 20 px, centre of mass at the centre of 28x28",
 }
 LABELS = [str(d) for d in range(10)]
-
-
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """Read a manifest, or an empty one when the folder has none yet."""
-    path = directory / MANIFEST_FILE
-    if not path.exists():
-        return {"schema_version": SCHEMA_VERSION, "artifacts": {}}
-    manifest = read_json(
-        path,
-        what="the manifest",
-        fix="delete it and run 'edge-mnist export' again.",
-        error=UsageError,
-    )
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
-        raise UsageError(f"{path}: not an edge-mnist manifest (no 'artifacts' table).")
-    return manifest
 
 
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:

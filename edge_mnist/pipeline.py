@@ -10,9 +10,10 @@ from typing import Any
 
 from edge_mnist.data import ProgressFn, load_mnist
 from edge_mnist.export import export
-from edge_mnist.fileio import remove_stale_temporaries
 from edge_mnist.gate import GateReport, run_gate, validate_limits
-from edge_mnist.train import MODEL_FILE, EpochFn, TrainConfig, train
+from edge_mnist.runtime.artifacts import KERAS_FILE
+from edge_mnist.runtime.atomic import remove_stale_temporaries
+from edge_mnist.train import EpochFn, TrainConfig, train
 
 # Called with (stage name, detail) as each stage starts.
 StageFn = Callable[[str, str], None]
@@ -61,7 +62,7 @@ def run_pipeline(
 
     t = time.perf_counter()
     manifest = export(
-        out / MODEL_FILE,
+        out / KERAS_FILE,
         data,
         out,
         fmt="all",

@@ -13,11 +13,11 @@ from typing import Any
 
 from edge_mnist.errors import UsageError
 from edge_mnist.runtime import quant_report
+from edge_mnist.runtime.artifacts import FLOAT32_TFLITE as FLOAT_TFLITE_FILE
+from edge_mnist.runtime.artifacts import INT8_TFLITE, KERAS_FILE
 from edge_mnist.runtime.backends import ONNX, detect_format
 
 MAX_IMAGES = 10_000
-KERAS_FILE = "model.keras"
-FLOAT_TFLITE_FILE = "model_float32.tflite"
 
 
 def has_tensorflow() -> bool:
@@ -36,7 +36,7 @@ def default_reference(model: Path) -> Path:
     raise UsageError(
         f"{found}no float reference found beside {model} ({KERAS_FILE} needs TensorFlow; "
         f"{FLOAT_TFLITE_FILE} runs anywhere).",
-        "pass --reference model.keras or --reference model_float32.tflite "
+        f"pass --reference {KERAS_FILE} or --reference {FLOAT_TFLITE_FILE} "
         "('edge-mnist export --quantize none' writes the latter).",
     )
 
@@ -55,7 +55,7 @@ def run_quant_report(
     if detect_format(model) == ONNX:
         raise UsageError(
             f"{model}: the per-layer report reads .tflite files only, not ONNX.",
-            "report on model_int8.tflite (export writes it from the same Keras model and "
+            f"report on {INT8_TFLITE} (export writes it from the same Keras model and "
             "calibration set); for the ONNX file, onnxruntime's own "
             "onnxruntime.quantization.qdq_loss_debug compares its QDQ tensors.",
         )

@@ -12,12 +12,12 @@ import numpy as np
 
 from edge_mnist.data import Mnist
 from edge_mnist.errors import UsageError
-from edge_mnist.fileio import atomic_path, ensure_dir, remove_stale_temporaries, write_json
+from edge_mnist.fileio import ensure_dir
 from edge_mnist.models import DEFAULT_ARCH, build_model, get_architecture
+from edge_mnist.runtime.artifacts import KERAS_FILE, TRAIN_FILE
+from edge_mnist.runtime.atomic import atomic_path, remove_stale_temporaries
+from edge_mnist.runtime.jsonfile import write_json
 from edge_mnist.tf import import_tf, quiet_native_stderr, versions
-
-MODEL_FILE = "model.keras"
-RECORD_FILE = "train.json"
 
 # Called after each epoch with (epoch number from 1, logs, seconds the epoch took).
 EpochFn = Callable[[int, dict[str, float], float], None]
@@ -162,9 +162,9 @@ def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> Tr
 
 
 def _refuse_overwrite(out: Path, force: bool) -> None:
-    if (out / MODEL_FILE).exists() and not force:
+    if (out / KERAS_FILE).exists() and not force:
         raise UsageError(
-            f"{out / MODEL_FILE} already exists.",
+            f"{out / KERAS_FILE} already exists.",
             "pass --force to overwrite it, or choose another --out.",
         )
 
@@ -173,10 +173,10 @@ def save(result: TrainResult, out: Path, force: bool = False) -> Path:
     """Write model.keras and train.json atomically into ``out``; refuse to overwrite unless forced."""
     ensure_dir(out)
     _refuse_overwrite(out, force)
-    model_path = out / MODEL_FILE
+    model_path = out / KERAS_FILE
     with atomic_path(model_path, suffix=".keras") as tmp:
         result.model.save(tmp)
-    write_json(out / RECORD_FILE, result.record)
+    write_json(out / TRAIN_FILE, result.record)
     return model_path
 
 

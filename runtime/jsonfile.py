@@ -1,4 +1,5 @@
-"""Read a small JSON file (a manifest, a report) and turn every way it can be bad into one error."""
+"""Small JSON files (a manifest, a report): read one, turning every way it can be bad into one
+error, and write one atomically."""
 
 from __future__ import annotations
 
@@ -44,3 +45,13 @@ def read_json(
         raise fail("JSON nested too deeply") from None
     except ValueError as exc:  # json.JSONDecodeError and out-of-range numbers
         raise fail(f"not valid JSON: {exc}") from None
+
+
+def write_json(target: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON with a final newline, atomically (OutputError if it cannot)."""
+    # Imported here: tempfile is slow to import, and a device that only reads JSON never needs it.
+    from .atomic import atomic_path
+
+    text = json.dumps(obj, indent=2) + "\n"
+    with atomic_path(Path(target), suffix=".json") as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .artifacts import FLOAT32_TFLITE, INT8_TFLITE
 from .errors import EdgeMnistError
 
 SCHEMA_VERSION = 1
@@ -221,7 +222,7 @@ def _unmapped(path: Path, ops: list[str]) -> QuantReportError:
     return QuantReportError(
         f"{path}: operators {', '.join(sorted(set(ops)))} are not ones the report maps to layers "
         f"(it compares chains of {' and '.join(COMPARED_OPS)}).",
-        "report on the files 'edge-mnist export' writes (model_int8.tflite, model_float32.tflite).",
+        f"report on the files 'edge-mnist export' writes ({INT8_TFLITE}, {FLOAT32_TFLITE}).",
     )
 
 
@@ -232,7 +233,7 @@ def int8_layers(path: Path, pixels: np.ndarray) -> tuple[QuantTensor, list[Quant
     if engine.input.dtype != np.int8 or quant is None:
         raise QuantReportError(
             f"{path}: the input tensor is {engine.input.dtype}, not quantized int8.",
-            "pass the full-integer int8 .tflite (model_int8.tflite).",
+            f"pass the full-integer int8 .tflite ({INT8_TFLITE}).",
         )
     other = [op for op in engine.ops if op not in COMPARED_OPS]
     if other:
@@ -245,7 +246,7 @@ def int8_layers(path: Path, pixels: np.ndarray) -> tuple[QuantTensor, list[Quant
             raise QuantReportError(
                 f"{path}: layer {layer.index} ({layer.op}) is not per-tensor int8 "
                 f"({layer.values.dtype}).",
-                "pass the full-integer int8 .tflite (model_int8.tflite).",
+                f"pass the full-integer int8 .tflite ({INT8_TFLITE}).",
             )
         layers.append(
             QuantTensor(layer.name, layer.op, layer.values, layer.scale, layer.zero_point)
@@ -259,7 +260,7 @@ def float_tflite_steps(path: Path) -> list[tuple[str, FloatStep]]:
     if engine.input.dtype != np.float32:
         raise QuantReportError(
             f"{path}: the reference's input is {engine.input.dtype}, not float32.",
-            "pass the float32 .tflite (model_float32.tflite) or the .keras model as --reference.",
+            f"pass the float32 .tflite ({FLOAT32_TFLITE}) or the .keras model as --reference.",
         )
     other = [op for op in engine.ops if op not in COMPARED_OPS]
     if other:
@@ -289,29 +290,6 @@ def report(
             for r, (name, _f) in zip(rows, reference_steps, strict=True)
         ]
     return build_report(str(model), str(reference), reference_kind, len(pixels), rows)
-
-
-def format_table(doc: dict[str, Any]) -> str:
-    """The report as plain text (for a board without rich; the CLI draws the same columns)."""
-    head = (
-        f"{'#':>2} {'layer':<22} {'op':<15} {'SNR dB':>7} {'own dB':>7} {'cosine':>8} "
-        f"{'max err':>9} {'mean err':>9} {'sat':>6} {'range':>6} {'scale':>10} {'zp':>5}"
-    )
-    lines = [
-        f"{doc['model']} vs {doc['reference_kind']} reference {doc['reference']} "
-        f"({doc['images']} test images)",
-        head,
-    ]
-    for r in doc["layers"]:
-        mark = " *" if r["index"] == doc["worst_index"] else ""
-        lines.append(
-            f"{r['index']:>2} {short_name(r['name'], r['op']):<22} {r['op']:<15} {r['snr_db']:>7.1f} "
-            f"{r['layer_snr_db']:>7.1f} {r['cosine']:>8.5f} {r['max_abs_error']:>9.4f} "
-            f"{r['mean_abs_error']:>9.5f} {r['saturated']:>6.2%} {r['range_used']:>6.1%} "
-            f"{r['scale']:>10.6f} {r['zero_point']:>5}{mark}"
-        )
-    lines.append(f"worst layer (lowest own SNR): {doc['worst_index']} {doc['worst_layer']}")
-    return "\n".join(lines)
 
 
 def short_name(name: str, op: str = "") -> str:

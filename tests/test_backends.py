@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edge_mnist.cli.options import BACKEND_HELP
-from edge_mnist.runtime import Classifier, ModelLoadError
+from edge_mnist.runtime import (
+    BackendUnavailableError,
+    Classifier,
+    InvalidInputError,
+    ModelLoadError,
+)
 from edge_mnist.runtime.backends import (
     BACKENDS,
     FORMATS,
@@ -17,9 +23,16 @@ from edge_mnist.runtime.backends import (
     SPECS,
     TABLE,
     TFLITE,
+    BackendSpec,
+    check_threads,
     for_format,
     installed,
+    pick_backend,
+    spec_for,
 )
+from edge_mnist.runtime.backends.base import bad_tensor_names
+from edge_mnist.runtime.backends.probe import probe_in_child
+from edge_mnist.runtime.bench.config import BenchConfig
 from edge_mnist.runtime.sysinfo import VERSIONED
 
 pytestmark = pytest.mark.device
@@ -48,6 +61,76 @@ def test_every_row_names_a_format_and_a_class_that_loads() -> None:
 def test_the_cli_offers_every_backend_of_the_table() -> None:
     for name in BACKENDS:
         assert name in BACKEND_HELP
+
+
+def test_an_unknown_backend_is_one_error_wherever_it_is_named(tmp_path: Path) -> None:
+    from edge_mnist.gate import run_gate
+
+    (tmp_path / "manifest.json").write_text('{"artifacts": {}}')
+    calls = {
+        "table": lambda: spec_for("nope"),
+        "picking": lambda: pick_backend(TFLITE, "nope"),
+        "bench": lambda: BenchConfig(backends=("numpy", "nope")).validate(),
+        "gate": lambda: run_gate(tmp_path, backend="nope"),
+    }
+    for where, call in calls.items():
+        with pytest.raises(BackendUnavailableError) as info:
+            call()
+        assert info.value.problem == "unknown backend 'nope'.", where
+        assert info.value.fix == f"choose one of: {', '.join(BACKENDS)}.", where
+        assert info.value.exit_code == 2
+    assert spec_for("numpy") is SPECS["numpy"]
+
+
+def test_threads_below_one_are_one_error_in_the_runtime_and_the_bench(tmp_path: Path) -> None:
+    calls = {
+        "check": lambda: check_threads(0),
+        "load": lambda: Classifier.load(tmp_path / "never-read.tflite", threads=0),
+        "bench": lambda: BenchConfig(threads=0).validate(),
+    }
+    for where, call in calls.items():
+        with pytest.raises(InvalidInputError) as info:
+            call()
+        assert info.value.problem == "threads must be at least 1, got 0.", where
+        assert info.value.fix is not None and "--threads 1 or more" in info.value.fix
+    for fine in (None, 1, 8):
+        check_threads(fine)
+        BenchConfig(threads=fine).validate()
+
+
+def test_a_child_probe_words_bad_tensor_names_as_a_load_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An interpreter module that fails on the names the way tflite-runtime does, run for real
+    # in the probe's child process.
+    (tmp_path / "names_interpreter.py").write_text(
+        "class Interpreter:\n"
+        "    def __init__(self, model_path):\n"
+        "        b'pix\\xffls'.decode('utf-8')\n"
+    )
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    model = tmp_path / "bad.tflite"
+    model.write_bytes(b"\0" * 64)
+    spec = BackendSpec("names", TFLITE, "names_interpreter", (), "", "tflite:TFLiteBackend")
+    with pytest.raises(ModelLoadError) as child:
+        probe_in_child(spec, model, "1")
+    try:
+        b"pix\xffls".decode("utf-8")
+    except UnicodeDecodeError as exc:
+        here = bad_tensor_names(model, exc)
+    assert here.problem == (
+        f"{model}: the model's tensor names are not valid UTF-8 (invalid start byte at byte 3), "
+        "so the file is damaged or was not written by a converter."
+    )
+    prefix = f"{model}: the model's tensor names are not valid UTF-8 (UnicodeDecodeError: "
+    assert child.value.problem.startswith(prefix)
+    assert child.value.problem.endswith(
+        "), so the file is damaged or was not written by a converter."
+    )
+    assert child.value.fix == here.fix == "export the model again, or copy it to the device again."
 
 
 def _patched(source: Path, target: Path, old: bytes, new: bytes) -> Path:

@@ -150,7 +150,6 @@ def test_config_rejects_bad_values() -> None:
         (BenchConfig(runs=0), "--runs must be at least 1, got 0"),
         (BenchConfig(seconds=0.0), "--seconds must be a positive number, got 0.0"),
         (BenchConfig(warmup=-1), "--warmup must be 0 or more, got -1"),
-        (BenchConfig(threads=0), "--threads must be at least 1, got 0"),
         (BenchConfig(accuracy=0), "--accuracy must be at least 1 image, got 0"),
         (BenchConfig(batches=()), "no batch sizes given"),
     ):

@@ -26,7 +26,9 @@ from typer.testing import CliRunner
 from edge_mnist.cli import app
 from edge_mnist.errors import ExportError
 from edge_mnist.export import TOLERANCES, VALIDATION_SAMPLES, export
-from edge_mnist.manifest import LABELS, MANIFEST_FILE, PREPROCESSING, SCHEMA_VERSION
+from edge_mnist.manifest import LABELS, PREPROCESSING
+from edge_mnist.runtime.artifacts import MANIFEST_FILE
+from edge_mnist.runtime.artifacts import MANIFEST_SCHEMA_VERSION as SCHEMA_VERSION
 
 INT8_TFLITE = "model_int8.tflite"
 FLOAT_TFLITE = "model_float32.tflite"

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from edge_mnist.errors import OutputError, UsageError
+from edge_mnist.errors import OutputError
 from edge_mnist.fileio import write_bytes
-from edge_mnist.manifest import LOCK_FILE, read_manifest, updating_manifest
+from edge_mnist.manifest import LOCK_FILE, updating_manifest
+from edge_mnist.runtime.artifacts import MANIFEST_FILE, read_manifest
 from edge_mnist.runtime.atomic import TEMP_MARK, atomic_path, remove_stale_temporaries
-from edge_mnist.runtime.describe import MANIFEST_FILE
 from edge_mnist.runtime.errors import InvalidInputError
 from edge_mnist.runtime.jsonfile import read_json
 
@@ -206,7 +206,31 @@ def test_read_json_refuses_a_file_too_large_and_a_missing_one(tmp_path: Path) ->
 
 
 @pytest.mark.device
-def test_a_deeply_nested_manifest_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_deeply_nested_manifest_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / MANIFEST_FILE).write_text("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(UsageError, match=r"cannot read the manifest \(JSON nested too deeply\)"):
+    with pytest.raises(
+        InvalidInputError, match=r"cannot read the manifest \(JSON nested too deeply\)"
+    ):
         read_manifest(tmp_path)
+
+
+@pytest.mark.device
+def test_one_json_writer_and_one_error_for_an_output_that_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    from edge_mnist.fileio import ensure_dir
+    from edge_mnist.runtime.jsonfile import write_json
+
+    target = tmp_path / "new" / "report.json"
+    write_json(target, {"µ": [1, 2]})
+    assert target.read_bytes() == b'{\n  "\\u00b5": [\n    1,\n    2\n  ]\n}\n'
+    assert read_json(target) == {"µ": [1, 2]}
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.json"]
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputError, match=r"cannot write .*a-file/report.json"):
+        write_json(blocker / "report.json", {})
+    with pytest.raises(OutputError, match=r"cannot create the output folder .*a-file/out") as info:
+        ensure_dir(blocker / "out")
+    assert info.value.fix == "choose a writable folder with --out."

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from edge_mnist.cli import app
 from edge_mnist.errors import CheckFailedError, UsageError
 from edge_mnist.gate import run_gate, write_junit
-from edge_mnist.manifest import MANIFEST_FILE
+from edge_mnist.runtime.artifacts import MANIFEST_FILE
 from edge_mnist.runtime.atomic import TEMP_MARK
 
 ARTIFACTS = ("model_int8.tflite", "model_float32.tflite", "model_int8.onnx", "model_float32.onnx")

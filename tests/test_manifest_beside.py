@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edge_mnist.cli import app
-from edge_mnist.runtime.describe import manifest_entry, manifest_mismatch
+from edge_mnist.runtime.artifacts import manifest_entry, manifest_mismatch
 
 pytestmark = pytest.mark.device
 

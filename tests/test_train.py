@@ -16,7 +16,9 @@ import pytest
 from edge_mnist.data import FILES
 from edge_mnist.errors import UsageError
 from edge_mnist.models import UnknownArchitectureError
-from edge_mnist.train import MODEL_FILE, RECORD_FILE, TrainConfig, TrainResult, fit, save, train
+from edge_mnist.runtime.artifacts import KERAS_FILE as MODEL_FILE
+from edge_mnist.runtime.artifacts import TRAIN_FILE as RECORD_FILE
+from edge_mnist.train import TrainConfig, TrainResult, fit, save, train
 
 HISTORY_KEYS = {"loss", "accuracy", "val_loss", "val_accuracy"}
 PAIR_CONFIG = TrainConfig(epochs=1, seed=123)

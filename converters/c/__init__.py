@@ -7,11 +7,11 @@ parser), turns it into integer constants (plan.py) and writes ``model_int8.h`` a
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from edge_mnist.runtime.artifacts import C_STEM, file_sha256
+from edge_mnist.runtime.artifacts import manifest_entry as manifest_beside
 from edge_mnist.runtime.atomic import atomic_path
 
 from .plan import Plan
@@ -19,7 +19,8 @@ from .render import Card, header, source
 
 __all__ = ["STEM", "export_c", "load_plan"]
 
-STEM = "model_int8"
+# The names of the .h and .c files (export, the examples and tests take it from here).
+STEM = C_STEM
 
 
 def load_plan(tflite_path: Path) -> Plan:
@@ -30,14 +31,8 @@ def load_plan(tflite_path: Path) -> Plan:
 
 
 def _card(tflite_path: Path, manifest_entry: dict[str, Any] | None) -> Card:
-    sha = hashlib.sha256(tflite_path.read_bytes()).hexdigest()
-    entry = manifest_entry
-    if entry is None:
-        manifest = tflite_path.parent / "manifest.json"
-        try:
-            entry = json.loads(manifest.read_text())["artifacts"][tflite_path.name]
-        except (OSError, ValueError, KeyError, TypeError):
-            entry = None
+    sha = file_sha256(tflite_path)
+    entry = manifest_beside(tflite_path).entry if manifest_entry is None else manifest_entry
     accuracy = None
     # A manifest entry for another file (re-exported since) must not lend it its accuracy.
     if isinstance(entry, dict) and entry.get("sha256") == sha:

@@ -109,9 +109,10 @@ def compare(
     from edge_mnist.compare import EdgeOptions, compare_architectures, compare_document
     from edge_mnist.data import load_mnist
     from edge_mnist.errors import UsageError
-    from edge_mnist.fileio import check_output_file, write_json
+    from edge_mnist.fileio import check_output_file
     from edge_mnist.gate import validate_limits
     from edge_mnist.models import ARCHITECTURES
+    from edge_mnist.runtime.jsonfile import write_json
 
     from .render import selection_table
 

@@ -39,7 +39,7 @@ def predict(
 ) -> None:
     """Classify digits in images or an IDX file (device side: no TensorFlow needed)."""
     from edge_mnist.runtime import Classifier
-    from edge_mnist.runtime.describe import manifest_mismatch
+    from edge_mnist.runtime.artifacts import manifest_mismatch
     from edge_mnist.runtime.predict import classify_inputs
 
     clf = Classifier.load(model, backend=backend, threads=threads)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from edge_mnist.runtime.artifacts import C_FORMAT, FORMATS, KERAS_FILE, MANIFEST_FILE, TRAIN_FILE
 from edge_mnist.runtime.backends import BACKENDS
 
 from .app import app, console, emit_json, err
@@ -61,7 +62,6 @@ def train(
 ) -> None:
     """Train an MLP with early stopping on validation loss; write model.keras and train.json."""
     from edge_mnist.data import load_mnist
-    from edge_mnist.train import MODEL_FILE
     from edge_mnist.train import train as run_train
 
     config = train_config(training)
@@ -80,7 +80,7 @@ def train(
         highlight=False,
     )
     console.print(
-        f"Wrote {out / MODEL_FILE} and {out / 'train.json'}.", highlight=False, markup=False
+        f"Wrote {out / KERAS_FILE} and {out / TRAIN_FILE}.", highlight=False, markup=False
     )
 
 
@@ -89,14 +89,14 @@ Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras mo
 
 @app.command("export")
 def export_cmd(
-    model: Model = Path("artifacts/model.keras"),
+    model: Model = Path("artifacts") / KERAS_FILE,
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
             "-f",
-            help="tflite, onnx, c (C99 source from the int8 .tflite, for microcontrollers), "
-            "or all (all four files and the C).",
+            help=f"{', '.join(FORMATS)}, {C_FORMAT} (C99 source from the int8 .tflite, for "
+            "microcontrollers), or all (all four files and the C).",
         ),
     ] = "tflite",
     quantize: Annotated[str, typer.Option(help="int8 (full-integer) or none (float32).")] = "int8",
@@ -130,7 +130,7 @@ def export_cmd(
         return
     console.print(artifact_table(manifest, names))
     console.print(
-        f"Wrote {', '.join(str(out / n) for n in [*names, *sources])} and {out / 'manifest.json'}.",
+        f"Wrote {', '.join(str(out / n) for n in [*names, *sources])} and {out / MANIFEST_FILE}.",
         highlight=False,
         markup=False,
     )

@@ -71,7 +71,7 @@ def quant_report(
 ) -> None:
     """Per-layer int8 error against the float model (SNR, cosine, clipping); names the worst."""
     from edge_mnist.quant_report_run import run_quant_report
-    from edge_mnist.runtime.atomic import atomic_path
+    from edge_mnist.runtime.jsonfile import write_json
 
     if json_file is not None and json_file.is_dir():
         from edge_mnist.runtime.errors import EdgeMnistError
@@ -89,7 +89,4 @@ def quant_report(
         markup=False,
     )
     if json_file is not None:
-        import json
-
-        with atomic_path(json_file, suffix=".json") as tmp:
-            tmp.write_text(json.dumps(doc, indent=2) + "\n")
+        write_json(json_file, doc)

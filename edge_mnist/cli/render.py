@@ -8,6 +8,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from edge_mnist.runtime.artifacts import FLOAT32, model_file
+
 # Our runtime's p50 within this factor of the raw interpreter loop is shown green.
 OVERHEAD_TARGET = 1.3
 
@@ -44,7 +46,7 @@ def artifact_table(manifest: dict[str, Any], names: list[str] | None = None) -> 
         table.add_column(col, justify="right", no_wrap=True)
     for name in names or list(entries):
         e = entries[name]
-        twin = entries.get(f"model_float32.{e['format']}")
+        twin = entries.get(model_file(e["format"], FLOAT32))
         ratio = f"{e['size_bytes'] / twin['size_bytes']:.0%}" if twin else "-"
         table.add_row(
             escape(name),

@@ -95,8 +95,9 @@ def robustness(
 ) -> None:
     """Accuracy under rotation, scale, stroke width, elastic distortion, noise, blur, low
     contrast, uneven light, JPEG, inversion and tight crops, against the clean digits."""
-    from edge_mnist.fileio import check_output_file, write_json
+    from edge_mnist.fileio import check_output_file
     from edge_mnist.robustness.report import plot_report, robustness_report
+    from edge_mnist.runtime.jsonfile import write_json
 
     check_output_file(json_file)
     check_output_file(plot)

@@ -231,7 +231,7 @@ def plot_report(report: RobustnessReport, path: Path) -> None:
             "--plot needs matplotlib, which is not installed.",
             "pip install 'edge-mnist[plot]' (or matplotlib), or leave out --plot.",
         ) from None
-    from edge_mnist.fileio import atomic_path
+    from edge_mnist.runtime.atomic import atomic_path
 
     rows = [report.baseline, *report.variations, *report.folders]
     names = [r.name for r in rows][::-1]

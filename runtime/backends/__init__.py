@@ -15,12 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..artifacts import FORMATS, ONNX, TFLITE
 from ..errors import BackendUnavailableError, InvalidInputError, ModelLoadError
 from .base import Backend, RawCall, TensorInfo, validate_signature
-
-TFLITE = "tflite"
-ONNX = "onnx"
-FORMATS = (TFLITE, ONNX)
 
 
 @dataclass(frozen=True)
@@ -100,6 +97,25 @@ SPECS: dict[str, BackendSpec] = {s.name: s for s in TABLE}
 BACKENDS: tuple[str, ...] = tuple(SPECS)
 
 
+def spec_for(name: str) -> BackendSpec:
+    """The table's row for the backend ``name``; BackendUnavailableError for a name not in it."""
+    spec = SPECS.get(name)
+    if spec is None:
+        raise BackendUnavailableError(
+            f"unknown backend {name!r}.", f"choose one of: {', '.join(BACKENDS)}."
+        )
+    return spec
+
+
+def check_threads(threads: int | None) -> None:
+    """Refuse an interpreter thread count below 1 (None leaves it to the backend)."""
+    if threads is not None and threads < 1:
+        raise InvalidInputError(
+            f"threads must be at least 1, got {threads}.",
+            "pass --threads 1 or more, or leave it out for the backend's own choice.",
+        )
+
+
 def for_format(fmt: str) -> tuple[BackendSpec, ...]:
     """The backends that run ``fmt`` models, in order of preference."""
     return tuple(s for s in TABLE if s.format == fmt)
@@ -140,11 +156,7 @@ def pick_backend(fmt: str, backend: str | None = None) -> BackendSpec:
     """The named backend, checked to fit ``fmt`` and be installed, or the first usable one."""
     fitting = for_format(fmt)
     if backend is not None:
-        spec = SPECS.get(backend)
-        if spec is None:
-            raise BackendUnavailableError(
-                f"unknown backend {backend!r}.", f"choose one of: {', '.join(BACKENDS)}."
-            )
+        spec = spec_for(backend)
         if spec.format != fmt:
             raise BackendUnavailableError(
                 f"backend {backend!r} cannot run {fmt} models.",
@@ -209,8 +221,7 @@ def open_backend(
 ) -> tuple[str, Backend]:
     """Detect the model's format, pick an interpreter and load the model into it."""
     path = Path(path)
-    if threads is not None and threads < 1:
-        raise InvalidInputError(f"threads must be at least 1, got {threads}.")
+    check_threads(threads)
     fmt = detect_format(path)
     return fmt, load_backend(pick_backend(fmt, backend), path, threads)
 
@@ -226,6 +237,7 @@ __all__ = [
     "BackendSpec",
     "RawCall",
     "TensorInfo",
+    "check_threads",
     "conflict",
     "detect_format",
     "for_format",
@@ -233,4 +245,5 @@ __all__ = [
     "load_backend",
     "open_backend",
     "pick_backend",
+    "spec_for",
 ]

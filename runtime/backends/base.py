@@ -120,10 +120,15 @@ def validate_signature(path: Path, inp: TensorInfo, out: TensorInfo) -> None:
         )
 
 
-def bad_tensor_names(path: Path, exc: UnicodeDecodeError) -> ModelLoadError:
-    """The error for tensor names that are not valid UTF-8 (a damaged or hostile file)."""
+def bad_tensor_names(path: Path, detail: UnicodeDecodeError | str) -> ModelLoadError:
+    """The error for tensor names that are not valid UTF-8 (a damaged or hostile file).
+
+    ``detail`` is the decode error, or its last line as a child process reported it.
+    """
+    if isinstance(detail, UnicodeDecodeError):
+        detail = f"{detail.reason} at byte {detail.start}"
     return ModelLoadError(
-        f"{path}: the model's tensor names are not valid UTF-8 ({exc.reason} at byte "
-        f"{exc.start}), so the file is damaged or was not written by a converter.",
+        f"{path}: the model's tensor names are not valid UTF-8 ({detail}), so the file is "
+        "damaged or was not written by a converter.",
         "export the model again, or copy it to the device again.",
     )

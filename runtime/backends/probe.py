@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..artifacts import file_sha256
 from ..datadir import cache_root
-from ..digest import file_sha256
 from ..errors import ModelLoadError
+from .base import bad_tensor_names
 
 if TYPE_CHECKING:
     from . import BackendSpec
@@ -77,11 +78,7 @@ def _run_child(spec: BackendSpec, path: Path) -> None:
         last = (proc.stderr.strip().splitlines() or [""])[-1]
         if last.startswith("UnicodeDecodeError"):
             # The same words as when the interpreter runs in this process.
-            raise ModelLoadError(
-                f"{path}: the model's tensor names are not valid UTF-8 ({last}), so the file is "
-                "damaged or was not written by a converter.",
-                "export the model again, or copy it to the device again.",
-            )
+            raise bad_tensor_names(path, last)
         raise ModelLoadError(
             f"{path}: the {spec.name} interpreter {how} loading this file, so it is truncated or "
             f"corrupt. {last}".strip(),

@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..backends import BACKENDS
-from ..errors import BackendUnavailableError
+from ..backends import check_threads, spec_for
 from .errors import BenchError
 from .timing import DEFAULT_RUNS, DEFAULT_WARMUP
 
@@ -70,19 +69,16 @@ class BenchConfig:
     pixels: tuple[str, ...] = ("uint8",)
 
     def validate(self) -> None:
-        """Raise BenchError for values the benchmark cannot use."""
+        """Raise BenchError for values the benchmark cannot use; backend names and threads go
+        through the backends' own checks, with their errors."""
         if not self.batches:
             raise BenchError("no batch sizes given.", "pass e.g. --batch 1,8,64.")
         for b in self.batches:
             if not 1 <= b <= MAX_BATCH:
                 raise BenchError(f"batch size {b} is out of range (1 to {MAX_BATCH}).")
-        unknown = [b for b in self.backends if b not in BACKENDS]
-        if unknown:
-            raise BackendUnavailableError(
-                f"unknown backend {unknown[0]!r}.", f"choose one of: {', '.join(BACKENDS)}."
-            )
-        if self.threads is not None and self.threads < 1:
-            raise BenchError(f"--threads must be at least 1, got {self.threads}.")
+        for name in self.backends:
+            spec_for(name)
+        check_threads(self.threads)
         if self.warmup < 0:
             raise BenchError(f"--warmup must be 0 or more, got {self.warmup}.")
         if self.runs is not None and self.seconds is not None:

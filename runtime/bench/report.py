@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..jsonfile import read_json
+from ..jsonfile import read_json, write_json
 from .errors import BenchError, BenchRegressionError
 from .schema import first_error, report_schema
 
@@ -34,10 +32,7 @@ class BenchReport:
 
 def write_report(report: BenchReport | dict[str, Any], target: Path) -> None:
     """Write the report's JSON atomically."""
-    data = report.data if isinstance(report, BenchReport) else report
-    text = json.dumps(data, indent=2) + "\n"
-    with atomic_path(Path(target)) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    write_json(target, report.data if isinstance(report, BenchReport) else report)
 
 
 def read_report(path: Path) -> dict[str, Any]:
