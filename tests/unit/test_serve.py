@@ -33,8 +33,9 @@ LIMITS = Limits(max_body=MAX_BODY, timeout=1.0, body_deadline=2.0, max_connectio
 
 
 @pytest.fixture(scope="module")
-def model(artifacts: Path) -> Path:
-    return artifacts / "model_int8.tflite"
+def model(tiny: Path) -> Path:
+    """The tiny int8 model (784-16-10) with its manifest: any exported model serves alike."""
+    return tiny / "model_int8.tflite"
 
 
 def _start(server: DigitServer) -> threading.Thread:
@@ -60,9 +61,9 @@ def clf(model: Path) -> Classifier:
 
 
 @pytest.fixture(scope="module")
-def digits(test_images: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = test_images
-    return images[:200], labels[:200]
+def digits(framed_digits: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """200 MNIST-framed digit images (uint8, 784 each) and their labels."""
+    return framed_digits
 
 
 def request(
