@@ -9,10 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import int8_input, png_pixels
+from tiny_models import int8_input, png_pixels
 
 from edge_mnist.runtime import Classifier
-from edge_mnist.runtime.backends import SPECS, Backend, TensorInfo, conflict, installed, load_backend
+from edge_mnist.runtime.backends import (
+    SPECS,
+    Backend,
+    TensorInfo,
+    conflict,
+    installed,
+    load_backend,
+)
 from edge_mnist.runtime.engine import Engine
 from edge_mnist.runtime.errors import InvalidInputError
 
