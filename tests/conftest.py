@@ -35,23 +35,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Skip a test marked ``interpreter`` where none of the interpreters it names is installed
+    """Skip a test marked ``interpreter`` where the interpreter it needs is not installed
     (decided by whether the package can be found, before the test runs, never by its error).
 
     ``@pytest.mark.interpreter`` needs any of INTERPRETERS; ``@pytest.mark.interpreter("litert",
-    "tflite-runtime")`` needs one of those named.
+    "tflite-runtime")`` needs one of those named; two such markers need one of each.
     """
-    marker = item.get_closest_marker("interpreter")
-    if marker is None:
+    markers = list(item.iter_markers("interpreter"))
+    if not markers:
         return
     from edge_mnist.runtime.backends import SPECS, installed
 
-    names = marker.args or INTERPRETERS
-    unknown = [n for n in names if n not in INTERPRETERS]
-    if unknown:
-        pytest.fail(f"@pytest.mark.interpreter: {unknown} are not interpreters {INTERPRETERS}")
-    if not any(installed(SPECS[n]) for n in names):
-        pytest.skip(f"needs an interpreter ({' or '.join(names)}); none is installed")
+    for marker in markers:
+        names = marker.args or INTERPRETERS
+        unknown = [n for n in names if n not in INTERPRETERS]
+        if unknown:
+            pytest.fail(f"@pytest.mark.interpreter: {unknown} are not among {INTERPRETERS}")
+        if not any(installed(SPECS[n]) for n in names):
+            pytest.skip(f"needs an interpreter ({' or '.join(names)}); none is installed here")
 
 
 # Read before the session points the per-user cache at a folder of its own (below).

@@ -15,6 +15,8 @@ from edge_mnist.runtime import Classifier
 from edge_mnist.runtime.describe import describe
 from edge_mnist.runtime.predict import classify_inputs
 
+pytestmark = pytest.mark.device
+
 
 def _variant(path: Path, kind: str) -> Image.Image:
     """A fixture digit as the kind of file a user would have."""

@@ -23,6 +23,8 @@ from edge_mnist.runtime.backends import (
 from edge_mnist.runtime.engine import Engine
 from edge_mnist.runtime.errors import InvalidInputError
 
+pytestmark = pytest.mark.device
+
 # The TFLite interpreters that can run here (tflite-runtime wheels are built for numpy 1 only).
 TFLITE_INTERPRETERS = [
     name
