@@ -1,4 +1,8 @@
-"""Fixtures of the fast suite: the tiny models and digit images (see tiny_models.py)."""
+"""The fast suite: `pytest tests/unit` runs in seconds, without MNIST, TensorFlow or training.
+
+Its tests use the tiny checked-in models and digit images (see tiny_models.py); those marked
+``interpreter`` skip where no interpreter package is installed. The full suite is `pytest`.
+"""
 
 from __future__ import annotations
 
