@@ -36,7 +36,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a test marked ``interpreter`` where the interpreter it needs is not installed
-    (decided by whether the package can be found, before the test runs, never by its error).
+    (decided before the test runs, by whether the package can be found and suits this numpy,
+    never by the test's error).
 
     ``@pytest.mark.interpreter`` needs any of INTERPRETERS; ``@pytest.mark.interpreter("litert",
     "tflite-runtime")`` needs one of those named; two such markers need one of each.
@@ -44,15 +45,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     markers = list(item.iter_markers("interpreter"))
     if not markers:
         return
-    from edge_mnist.runtime.backends import SPECS, installed
+    from edge_mnist.runtime.backends import SPECS, conflict, installed
 
     for marker in markers:
         names = marker.args or INTERPRETERS
         unknown = [n for n in names if n not in INTERPRETERS]
         if unknown:
             pytest.fail(f"@pytest.mark.interpreter: {unknown} are not among {INTERPRETERS}")
-        if not any(installed(SPECS[n]) for n in names):
-            pytest.skip(f"needs an interpreter ({' or '.join(names)}); none is installed here")
+        if not any(installed(SPECS[n]) and conflict(SPECS[n]) is None for n in names):
+            pytest.skip(f"needs an interpreter ({' or '.join(names)}); none is usable here")
 
 
 # Read before the session points the per-user cache at a folder of its own (below).
