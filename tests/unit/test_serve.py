@@ -226,8 +226,16 @@ def test_predict_multipart_images(
 def test_metrics(server: DigitServer, digits: tuple[np.ndarray, np.ndarray]) -> None:
     post_json(server, {"pixels": digits[0][0].tolist()})
     request(server, "GET", "/nowhere")
-    status, resp, body = request(server, "GET", "/metrics")
-    text = body.decode()
+    wanted = ('route="/predict",status="200"', 'route="other",status="404"')
+    # A request is counted just after its answer is sent: on a busy machine the next request
+    # can be read first, so ask again (briefly) until both answers above are counted.
+    deadline = time.monotonic() + 5
+    while True:
+        status, resp, body = request(server, "GET", "/metrics")
+        text = body.decode()
+        if all(w in text for w in wanted) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert status == 200 and resp.headers["Content-Type"].startswith("text/plain")
     counts = {
         line.split(" ")[0]: int(line.split(" ")[1])
