@@ -59,3 +59,38 @@ def noise() -> np.ndarray:
     images = rng.integers(0, 256, (300, 784), dtype=np.uint8)
     images[0], images[1] = 0, 255  # the extremes
     return images
+
+
+def _refuse(request: pytest.FixtureRequest) -> None:
+    pytest.fail(
+        f"the fixture {request.fixturename!r} is not for tests/unit: the fast suite runs "
+        "without MNIST and trained models. Use the tiny models (tiny, tiny_any, framed_digits, "
+        "digit_pngs), or move the test out of tests/unit."
+    )
+
+
+# The whole suite's fixtures that need real MNIST or training, refused here by name (overriding
+# them), so that the fast suite cannot slowly come to need them.
+@pytest.fixture(scope="session")
+def mnist_dir(request: pytest.FixtureRequest) -> None:
+    _refuse(request)
+
+
+@pytest.fixture(scope="session")
+def mnist(request: pytest.FixtureRequest) -> None:
+    _refuse(request)
+
+
+@pytest.fixture(scope="session")
+def test_images(request: pytest.FixtureRequest) -> None:
+    _refuse(request)
+
+
+@pytest.fixture(scope="session")
+def trained(request: pytest.FixtureRequest) -> None:
+    _refuse(request)
+
+
+@pytest.fixture(scope="session")
+def artifacts(request: pytest.FixtureRequest) -> None:
+    _refuse(request)
