@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,26 +21,39 @@ ARTIFACT_NAMES = (
 )
 # The device-like environment has no TensorFlow: it points this at artifacts built beforehand.
 ENV_ARTIFACTS = "EDGE_MNIST_TEST_ARTIFACTS"
-# Set by .ci/floors, which installs no interpreter package at all: there a test that fails only
-# because it needs an interpreter (onnxruntime, ai-edge-litert, ...) is reported as skipped, with
-# the message, and every other test must pass. Nowhere else does this apply.
-ENV_NO_INTERPRETER = "EDGE_MNIST_TEST_NO_INTERPRETER"
-_NEEDS_INTERPRETER = re.compile(
-    r"no interpreter for \w+ models is installed|backend '[\w-]+' is not installed"
-    r"|No module named '(onnxruntime|ai_edge_litert|tflite_runtime|tensorflow)'"
-)
+# The fixtures that need real MNIST or a trained model: a test using any of them (directly or
+# through another fixture) is marked "mnist", so that `pytest -m "not mnist"` is a fast run.
+MNIST_FIXTURES = frozenset({"mnist_dir", "mnist", "test_images", "trained", "artifacts"})
+# The backends a test marked "interpreter" may run on (the backend table's names).
+INTERPRETERS = ("litert", "tflite-runtime", "onnxruntime")
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if not (os.environ.get(ENV_NO_INTERPRETER) and report.failed and call.excinfo is not None):
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MNIST_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.mnist)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked ``interpreter`` where the interpreter it needs is not installed
+    (decided before the test runs, by whether the package can be found and suits this numpy,
+    never by the test's error).
+
+    ``@pytest.mark.interpreter`` needs any of INTERPRETERS; ``@pytest.mark.interpreter("litert",
+    "tflite-runtime")`` needs one of those named; two such markers need one of each.
+    """
+    markers = list(item.iter_markers("interpreter"))
+    if not markers:
         return
-    found = _NEEDS_INTERPRETER.search(str(call.excinfo.value))
-    if found:
-        report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {found[0]}")
+    from edge_mnist.runtime.backends import SPECS, conflict, installed
+
+    for marker in markers:
+        names = marker.args or INTERPRETERS
+        unknown = [n for n in names if n not in INTERPRETERS]
+        if unknown:
+            pytest.fail(f"@pytest.mark.interpreter: {unknown} are not among {INTERPRETERS}")
+        if not any(installed(SPECS[n]) and conflict(SPECS[n]) is None for n in names):
+            pytest.skip(f"needs an interpreter ({' or '.join(names)}); none is usable here")
 
 
 # Read before the session points the per-user cache at a folder of its own (below).

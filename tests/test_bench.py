@@ -47,6 +47,8 @@ TFLITE_HERE = next(
 
 MODELS = ("model_int8.tflite", "model_float32.tflite", "model_int8.onnx", "model_float32.onnx")
 BATCHES = (1, 4)
+# The benchmark report times the ONNX models too.
+NEEDS_ONNXRUNTIME = pytest.mark.interpreter("onnxruntime")
 RUNS = 6
 ACCURACY = 300
 
@@ -175,7 +177,9 @@ def test_time_calls_counts() -> None:
     assert len(by_time) >= 1 and calls.count(4) == len(by_time)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=NEEDS_ONNXRUNTIME) if n.endswith(".onnx") else n for n in MODELS]
+)
 def test_raw_call_runs_the_same_model(bench_artifacts: Path, name: str) -> None:
     """The raw call must compute what the runtime's backend computes, at every batch size."""
     classifier = Classifier.load(bench_artifacts / name)
@@ -237,12 +241,14 @@ def test_the_user_cache_is_honoured(
 # --- a real run's report -------------------------------------------------------------------------
 
 
+@NEEDS_ONNXRUNTIME
 def test_report_matches_schema(report: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
     jsonschema.validate(report, REPORT_SCHEMA)
     assert report["schema_version"] == 1
 
 
+@NEEDS_ONNXRUNTIME
 def test_schema_rejects_a_broken_report(report: dict[str, Any]) -> None:
     broken = copy.deepcopy(report)
     del broken["models"][0]["results"][0]["latency_us"]["p50"]
@@ -254,6 +260,7 @@ def test_schema_rejects_a_broken_report(report: dict[str, Any]) -> None:
         jsonschema.validate(broken, REPORT_SCHEMA)
 
 
+@NEEDS_ONNXRUNTIME
 def test_report_content(report: dict[str, Any], bench_artifacts: Path) -> None:
     assert report["settings"]["batches"] == list(BATCHES)
     assert report["input"]["source"].endswith(
@@ -292,6 +299,8 @@ def test_table_output(bench_artifacts: Path) -> None:
         assert text in result.output
 
 
+@NEEDS_ONNXRUNTIME
+@pytest.mark.interpreter("litert", "tflite-runtime")
 def test_several_backends(bench_artifacts: Path, tmp_path: Path) -> None:
     """Each model runs on the listed backends that can run its format."""
     out = tmp_path / "r.json"
@@ -388,12 +397,14 @@ def _slowed(
     return out
 
 
+@NEEDS_ONNXRUNTIME
 def test_diff_identical_passes(report_file: Path) -> None:
     result = _bench("diff", str(report_file), str(report_file))
     assert result.exit_code == 0, result.output
     assert "No regression" in result.output
 
 
+@NEEDS_ONNXRUNTIME
 def test_diff_2x_regression_fails(
     report: dict[str, Any], report_file: Path, tmp_path: Path
 ) -> None:
@@ -417,6 +428,7 @@ def test_diff_2x_regression_fails(
     assert "1 p50 latency regressed by more than 10%" in former.output
 
 
+@NEEDS_ONNXRUNTIME
 def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) -> None:
     slow = _slowed(report, 1.5, "model_float32.tflite", BATCHES[-1], RAW)
     comparison = diff_reports(report, slow, 10.0)
@@ -430,6 +442,7 @@ def test_compare_matches_by_name_backend_batch_and_mode(report: dict[str, Any]) 
     assert statuses == {"same", "gone"}
 
 
+@NEEDS_ONNXRUNTIME
 def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
     missing = _bench("diff", str(report_file), str(tmp_path / "nope.json"))
     assert missing.exit_code == 2 and "no such report" in missing.output
@@ -455,6 +468,7 @@ def test_compare_bad_inputs(report_file: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "bad percentage" in bad.output
 
 
+@NEEDS_ONNXRUNTIME
 def test_compare_with_nothing_in_common_exits_2(report: dict[str, Any], tmp_path: Path) -> None:
     renamed = copy.deepcopy(report)
     for m in renamed["models"]:
@@ -500,6 +514,7 @@ def test_conflicting_options_exit_2(bench_artifacts: Path) -> None:
     assert wrong.exit_code == 2 and "cannot run tflite" in wrong.output
 
 
+@NEEDS_ONNXRUNTIME
 def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
     absent = [
         (spec.name, spec.dist)
@@ -525,6 +540,7 @@ def test_missing_interpreter_fails_before_timing(bench_artifacts: Path) -> None:
     assert "model_int8.onnx" not in result.output and "p50" not in result.output
 
 
+@NEEDS_ONNXRUNTIME
 def test_python_dash_m_on_a_copied_runtime_folder(bench_artifacts: Path, tmp_path: Path) -> None:
     """A board with only the runtime folder: 'python -m runtime.bench' times and diffs."""
     import shutil
@@ -577,6 +593,7 @@ def test_python_dash_m_on_a_copied_runtime_folder(bench_artifacts: Path, tmp_pat
     assert "no MNIST test images" in missing.stderr and "Traceback" not in missing.stderr
 
 
+@NEEDS_ONNXRUNTIME
 def test_the_reader_and_jsonschema_agree(report: dict[str, Any], tmp_path: Path) -> None:
     """read_report checks the same schema file with the keywords it uses."""
     good = tmp_path / "good.json"

@@ -171,25 +171,3 @@ def test_float32_exact_accumulation_bound_holds_for_the_exported_shapes(artifact
     x = np.full((1, 784), -128, np.float32)
     w = np.full((784, 3), -128, np.float32)
     assert (x @ w)[0, 0] == 784 * 128 * 128 < 2**24
-
-
-@pytest.mark.device
-def test_every_way_to_compute_the_exact_product_gives_identical_bits() -> None:
-    from edge_mnist.runtime.engine.matmul import ExactMatmul
-
-    rng = np.random.default_rng(0)
-    # Centered activations times int8 weights: the largest products the fused path computes.
-    x = rng.integers(-255, 256, (100, 784)).astype(np.float32)
-    w = rng.integers(-128, 128, (784, 300)).astype(np.float32)
-    exact = (x.astype(np.int64) @ w.astype(np.int64)).astype(np.float32)
-    product = ExactMatmul(w)
-    for way in (product.whole, product.blocks, product.integer):
-        got = way(x)
-        assert got.dtype == np.float32 and np.array_equal(got, exact), way.__name__
-    # The measured choice, per batch size class, is remembered and gives the same bits.
-    assert np.array_equal(product(x), exact) and np.array_equal(product(x[:3]), exact[:3])
-    assert set(product.choice) == {2, 7}  # 3 rows, 100 rows
-    assert set(product.choice.values()) <= {"whole", "blocks", "integer"}
-    assert np.array_equal(product(x[:90]), exact[:90]) and len(product.choice) == 2
-    wide = ExactMatmul(w.astype(np.float64))  # the float64 fallback uses int64
-    assert np.array_equal(wide.integer(x.astype(np.float64)), exact.astype(np.float64))

@@ -102,6 +102,7 @@ def test_predict_text_output_shows_a_name_that_is_not_utf8(artifacts, tmp_path):
     assert "d\\udcffigit.png" in result.stdout
 
 
+@pytest.mark.interpreter("onnxruntime")
 def test_predict_idx_with_labels_prints_accuracy(artifacts, mnist_dir, test_images):
     import onnxruntime as ort
 
@@ -236,6 +237,7 @@ def test_device_commands_load_no_tensorflow(artifacts, tmp_path):
     assert "HEAVY []" in proc.stdout
 
 
+@pytest.mark.interpreter("onnxruntime")
 def test_runtime_folder_works_copied_alone(artifacts, tmp_path):
     import shutil
 

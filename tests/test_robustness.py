@@ -199,6 +199,7 @@ def test_scikit_learn_is_only_a_dev_dependency() -> None:
 # --- The command ------------------------------------------------------------------------------
 
 
+@pytest.mark.interpreter("onnxruntime")
 def test_robustness_command_writes_a_valid_report(  # type: ignore[no-untyped-def]
     artifacts: Path, mnist_dir: Path, digits, tmp_path: Path
 ) -> None:

@@ -231,6 +231,7 @@ def _corrupt_models(artifacts: Path, folder: Path) -> dict[str, Path]:
     return {name: folder / name for name in cases}
 
 
+@pytest.mark.interpreter("onnxruntime")
 def test_corrupt_models_give_clear_errors_in_a_child_process(artifacts, tmp_path):
     # A crash (segfault) would show as a negative return code: run each load in a child.
     for name, path in _corrupt_models(artifacts, tmp_path).items():

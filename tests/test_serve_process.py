@@ -41,6 +41,7 @@ def get_json(url: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.interpreter("onnxruntime")
 def test_signal_stops_the_server_cleanly(artifacts: Path, sig: signal.Signals) -> None:
     proc, url = start(["-m", "edge_mnist.runtime.serve", str(artifacts / "model_int8.onnx")])
     try:

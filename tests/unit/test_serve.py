@@ -33,8 +33,9 @@ LIMITS = Limits(max_body=MAX_BODY, timeout=1.0, body_deadline=2.0, max_connectio
 
 
 @pytest.fixture(scope="module")
-def model(artifacts: Path) -> Path:
-    return artifacts / "model_int8.tflite"
+def model(tiny: Path) -> Path:
+    """The tiny int8 model (784-16-10) with its manifest: any exported model serves alike."""
+    return tiny / "model_int8.tflite"
 
 
 def _start(server: DigitServer) -> threading.Thread:
@@ -60,9 +61,9 @@ def clf(model: Path) -> Classifier:
 
 
 @pytest.fixture(scope="module")
-def digits(test_images: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = test_images
-    return images[:200], labels[:200]
+def digits(framed_digits: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """200 MNIST-framed digit images (uint8, 784 each) and their labels."""
+    return framed_digits
 
 
 def request(
@@ -225,8 +226,16 @@ def test_predict_multipart_images(
 def test_metrics(server: DigitServer, digits: tuple[np.ndarray, np.ndarray]) -> None:
     post_json(server, {"pixels": digits[0][0].tolist()})
     request(server, "GET", "/nowhere")
-    status, resp, body = request(server, "GET", "/metrics")
-    text = body.decode()
+    wanted = ('route="/predict",status="200"', 'route="other",status="404"')
+    # A request is counted just after its answer is sent: on a busy machine the next request
+    # can be read first, so ask again (briefly) until both answers above are counted.
+    deadline = time.monotonic() + 5
+    while True:
+        status, resp, body = request(server, "GET", "/metrics")
+        text = body.decode()
+        if all(w in text for w in wanted) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert status == 200 and resp.headers["Content-Type"].startswith("text/plain")
     counts = {
         line.split(" ")[0]: int(line.split(" ")[1])
