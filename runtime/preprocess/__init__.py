@@ -1,9 +1,10 @@
 """Turn a photo, scan or drawing of one digit into a 28x28 MNIST-style float array.
 
 One module per stage, in the order ``to_mnist`` runs them: ``decode`` (open and decode, with the
-size guards ``serve`` also uses), ``gray`` (grey levels and the ink against the page, measured
-by ``background``), ``frame`` (bounding box and canvas, calling ``stroke`` to thin broad pens
-and ``sharpen`` for blurred digits).
+size guards ``serve`` also uses), ``gray`` (grey levels, and the ink against the page that
+``background`` estimates), ``frame.bounding_box``, ``stroke`` (thinning a broad pen),
+``frame.scale_into_box``, ``sharpen`` (an unsharp mask for blurred digits) and
+``frame.centre_on_canvas``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ImageError
+from . import sharpen, stroke
 from .decode import MAX_PIXELS, MIN_SIDE, check_size, decode, decode_image, load_image
-from .frame import to_canvas
-from .gray import gray_from_array, gray_from_pil
+from .frame import bounding_box, centre_on_canvas, scale_into_box
+from .gray import gray_from_array, gray_from_pil, ink_strength
 
 __all__ = ["MAX_PIXELS", "MIN_SIDE", "ImageInput", "decode_image", "load_image", "to_mnist"]
 
@@ -50,4 +52,17 @@ def to_mnist(image: ImageInput, name: str | None = None) -> np.ndarray:
             f"cannot read an image from a {type(image).__name__}.",
             "pass a file path, a PIL image or a numpy array.",
         )
-    return to_canvas(gray, name)
+    ink = ink_strength(gray, name)
+    box = bounding_box(ink, name)
+    # Strokes far broader than MNIST's pen are eroded towards it (see stroke.py); the thinned
+    # digit, drawn at a finer scale, goes through the rest of the pipeline in place of the ink.
+    thinned = stroke.thin_strokes(ink, box)
+    if thinned is not None:
+        ink = thinned
+        box = bounding_box(ink, name)
+    digit = scale_into_box(ink, box)
+    # A blurred digit (no saturated stroke core, unlike every MNIST digit) is sharpened.
+    sharpened = sharpen.sharpen(digit)
+    if sharpened is not None:
+        digit = sharpened
+    return centre_on_canvas(digit, name)

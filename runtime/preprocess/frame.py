@@ -8,11 +8,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ImageError
-from .gray import FIX_DIGIT, ink_strength
-from .sharpen import sharpen
-from .stroke import thin_strokes
+from .gray import FIX_DIGIT
 
-__all__ = ["BOX", "SIZE", "to_canvas"]
+__all__ = ["BOX", "SIZE", "bounding_box", "centre_on_canvas", "scale_into_box"]
 
 SIZE = 28
 BOX = 20
@@ -55,7 +53,7 @@ def _main_span(profile: np.ndarray) -> tuple[int, int]:
     return starts[first], stops[last]
 
 
-def _bounding_box(ink: np.ndarray, name: str) -> tuple[int, int, int, int]:
+def bounding_box(ink: np.ndarray, name: str) -> tuple[int, int, int, int]:
     """Rows r0:r1 and columns c0:c1 of the digit's strokes."""
     strokes = np.where(ink >= INK_LEVEL, ink, np.float32(0))
     r0, r1, c0, c1 = 0, ink.shape[0], 0, ink.shape[1]
@@ -75,15 +73,9 @@ def _bounding_box(ink: np.ndarray, name: str) -> tuple[int, int, int, int]:
     return r0, r1, c0, c1
 
 
-def to_canvas(gray: np.ndarray, name: str) -> np.ndarray:
-    ink = ink_strength(gray, name)
-    box = _bounding_box(ink, name)
-    # Strokes far broader than MNIST's pen are eroded towards it (see stroke.py); the thinned
-    # digit, drawn at a finer scale, goes through the rest of the pipeline in place of the ink.
-    thinned = thin_strokes(ink, box)
-    if thinned is not None:
-        ink = thinned
-        box = _bounding_box(ink, name)
+def scale_into_box(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The ink in ``box`` resampled so that its longer side is ``BOX`` px, with ``HALO`` px of
+    margin on each side: float32 in [0, 1], (out_h + 2 * HALO, out_w + 2 * HALO)."""
     r0, r1, c0, c1 = box
     height, width = r1 - r0, c1 - c0
     scale = BOX / max(height, width)
@@ -106,11 +98,13 @@ def to_canvas(gray: np.ndarray, name: str) -> np.ndarray:
     resized = Image.fromarray(piece).resize(
         (out_w + 2 * HALO, out_h + 2 * HALO), Image.Resampling.LANCZOS, box=window
     )
-    digit = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
-    # A blurred digit (no saturated stroke core, unlike every MNIST digit) is sharpened.
-    sharpened = sharpen(digit)
-    if sharpened is not None:
-        digit = sharpened
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def centre_on_canvas(digit: np.ndarray, name: str) -> np.ndarray:
+    """The scaled digit (from ``scale_into_box``) on the black 28x28 canvas, its centre of mass
+    at ``CENTRE``; ``digit`` is changed in place."""
+    out_h, out_w = digit.shape[0] - 2 * HALO, digit.shape[1] - 2 * HALO
     # Lanczos ringing leaves traces far below one grey level; MNIST's background is exactly 0.
     digit[digit < 0.5 / 255] = 0.0
     mass = float(digit.sum())

@@ -32,10 +32,11 @@ import math
 import numpy as np
 from PIL import Image
 
+# Widths are measured in the box the digit is scaled into.
+from .frame import BOX
+
 __all__ = ["BROAD", "TARGET", "THICK", "stroke_width", "thin_strokes"]
 
-# The side of the box the digit is scaled into (preprocess.BOX); widths are measured in it.
-BOX = 20
 THICK = 4.0
 """Digits whose mean stroke width is at most this (px in the 20 px box) are never thinned."""
 BROAD = 5.25
