@@ -228,30 +228,24 @@ class InputConversion:
 
 
 class OutputConversion:
-    """The model's raw output to a ``Prediction``, built once at load from the output
-    ``TensorInfo``: the digits from the raw scores, the probabilities dequantized on demand."""
+    """How to read the model's raw output, built once at load from the output ``TensorInfo``:
+    whether the scores need flattening to (N, 10), and the dequantization ``Prediction``
+    applies when its probabilities are first read (None: the output is float already)."""
 
-    __slots__ = ("_dequantize", "_flatten")
+    __slots__ = ("dequantize", "flatten")
 
     def __init__(self, tensor: TensorInfo) -> None:
-        self._flatten = len(tensor.shape) != 2
-        self._dequantize: Callable[[np.ndarray], np.ndarray] | None = None
+        self.flatten = len(tensor.shape) != 2
+        self.dequantize: Callable[[np.ndarray], np.ndarray] | None = None
         if tensor.scale is not None:
             scale, zero = np.float32(tensor.scale), np.float32(tensor.zero_point or 0)
             if np.dtype(tensor.dtype).itemsize == 1:
                 # Every 8-bit output value maps to one probability: look it up by its bit pattern.
                 codes = np.arange(256, dtype=np.uint8).view(np.dtype(tensor.dtype))
                 table = (codes.astype(np.float32) - zero) * scale
-                self._dequantize = lambda raw: table[raw.view(np.uint8)]
+                self.dequantize = lambda raw: table[raw.view(np.uint8)]
             else:
-                self._dequantize = lambda raw: (raw.astype(np.float32) - zero) * scale
-
-    def prediction(self, raw: np.ndarray) -> Prediction:
-        """The ``Prediction`` for the interpreter's raw output of a batch."""
-        if self._flatten:
-            raw = raw.reshape(len(raw), -1)
-        # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
-        return Prediction(raw.argmax(1), raw, self._dequantize)
+                self.dequantize = lambda raw: (raw.astype(np.float32) - zero) * scale
 
 
 class Classifier:
@@ -296,7 +290,13 @@ class Classifier:
 
     def predict(self, x: Any) -> Prediction:
         """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
-        return self._output.prediction(self._run(self._input.prepare(x)))
+        raw = self._run(self._input.prepare(x))
+        # Inline, not a method of OutputConversion: one call frame less at batch 1.
+        output = self._output
+        if output.flatten:
+            raw = raw.reshape(len(raw), -1)
+        # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
+        return Prediction(raw.argmax(1), raw, output.dequantize)
 
     def classify_image(self, image: str | Path | Image.Image) -> Prediction:
         """Preprocess a photo or scan of a digit into MNIST form and classify it."""
