@@ -214,6 +214,10 @@ class InputConversion:
                     bits = x.view(_U32)
                     if bits.item(bits.argmax()) <= _ONE_F32_BITS:
                         return self.quantize(x)
+                # Arrays read from IDX files (read_idx) carry a uint8 dtype that is equal to
+                # numpy's but another object: checked last, so the others pay nothing for it.
+                elif dtype == _U8:
+                    return self._from_u8(x)
         batch = as_batch(x)
         dtype = batch.dtype
         # "is" first, for speed; "==" for the equal dtype objects that are not numpy's own
