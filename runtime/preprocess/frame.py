@@ -14,13 +14,14 @@ __all__ = ["BOX", "SIZE", "bounding_box", "centre_on_canvas", "scale_into_box"]
 
 SIZE = 28
 BOX = 20
-# In pixel-index coordinates (pixel i spans i-0.5..i+0.5) the MNIST test images have their
-# centre of mass at (13.99, 14.01) on average, each within 0.5 px of (14, 14).
+# Where MNIST puts the centre of mass, in pixel-index coordinates (pixel i spans i-0.5..i+0.5);
+# measured on the test images (docs/2026-12-03-preprocessing.md, "Framing").
 CENTRE = 14.0
 # Output pixels kept around the 20 px box so that antialiased edges are not cut off.
 HALO = 2
 # Fraction of the peak ink a pixel needs to count towards the bounding box; fainter pixels
-# are kept (inside the halo) but do not stretch the box. MNIST digits measure 20 px even at 0.5.
+# are kept (inside the halo) but do not stretch the box. MNIST's own 20 px box hardly depends on
+# the level ("Framing" in docs/2026-12-03-preprocessing.md).
 INK_LEVEL = 0.25
 # An outer band of ink, separated from the rest by empty rows or columns and holding less
 # than this share of the ink, is dust or noise and does not count towards the bounding box.
