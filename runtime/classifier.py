@@ -96,8 +96,7 @@ def _bad_floats(lo: Any, hi: Any) -> InvalidInputError:
 
 
 # dtype objects, not type objects: ``x.dtype is _U8`` and ``view(_U32)`` skip a conversion
-# that shows in the batch-1 overhead (docs/2026-12-03-classifier-fast-paths.md). "is" is only
-# a fast path: an equal dtype can be another object.
+# that shows at batch 1 (the fast-paths note); "is" only as a fast path (see prepare).
 _U8 = np.dtype(np.uint8)
 _I8 = np.dtype(np.int8)
 _U32 = np.dtype(np.uint32)
@@ -139,12 +138,9 @@ def as_batch(x: Any) -> np.ndarray:
 
 
 class InputConversion:
-    """Images to the model's input tensor, built once at load from the input ``TensorInfo``.
-
-    Holds the input quantization (scale and zero point, and the clip for an integer type that
-    [0, 1] does not fit), the fastest exact converter from uint8 pixels, and the model's own
-    per-image shape. The fast paths for the batches callers pass in a loop live here.
-    """
+    """Images to the model's input tensor, built once at load from the input ``TensorInfo``:
+    its quantization, the fastest exact uint8 converter, the model's per-image shape, and the
+    fast path for the batches callers pass in a loop."""
 
     __slots__ = ("_clip", "_dtype", "_from_u8", "_image_shape", "_scale", "_zero")
 
@@ -159,7 +155,7 @@ class InputConversion:
             low, high = self._zero, np.rint(np.float32(1) / self._scale) + self._zero
             if low < info.min or high > info.max:  # [0, 1] does not fit: clip
                 self._clip = (int(info.min), int(info.max))
-        # The model's own per-image shape when it is not (784,), e.g. (28, 28) or (28, 28, 1).
+        # The model's own per-image shape if not (784,), e.g. (28, 28) or (28, 28, 1).
         image_shape = tuple(int(d) for d in tensor.shape[1:])
         self._image_shape = None if image_shape == (PIXELS,) else image_shape
         self._from_u8 = self._u8_converter()
@@ -169,8 +165,8 @@ class InputConversion:
         table = self.quantize(np.arange(256, dtype=np.float32) / np.float32(255))
         candidates: list[Callable[[np.ndarray], np.ndarray]] = []
         if table.dtype == np.int8:
-            # Scale 1/255 with zero point -128 is pixel - 128: flipping the top bit.
-            # A 0-d array: a numpy scalar costs more per call (the fast-paths note).
+            # Scale 1/255, zero point -128 is pixel - 128: flip the top bit (with a 0-d array,
+            # cheaper than a numpy scalar: docs/2026-12-03-classifier-fast-paths.md).
             top_bit = np.array(0x80, dtype=np.uint8)
             candidates.append(lambda b: np.bitwise_xor(b, top_bit).view(_I8))
         elif table.dtype == np.float32:
@@ -220,9 +216,7 @@ class InputConversion:
                     return self._from_u8(x)
         batch = as_batch(x)
         dtype = batch.dtype
-        # "is" first, for speed; "==" for the equal dtype objects that are not numpy's own
-        # (arrays read from files or buffers may carry one).
-        if dtype is _U8 or dtype == _U8:
+        if dtype is _U8 or dtype == _U8:  # "==" for equal dtypes that are other objects
             ready = self._from_u8(batch)
         else:
             ready = self.quantize(batch if dtype is _F32 else batch.astype(_F32))
@@ -232,9 +226,8 @@ class InputConversion:
 
 
 class OutputConversion:
-    """How to read the model's raw output, built once at load from the output ``TensorInfo``:
-    whether the scores need flattening to (N, 10), and the dequantization ``Prediction``
-    applies when its probabilities are first read (None: the output is float already)."""
+    """How to read the model's raw output, built once at load: whether the scores need flattening
+    to (N, 10), and the dequantization that ``Prediction`` applies on first read (or None)."""
 
     __slots__ = ("dequantize", "flatten")
 
@@ -269,8 +262,7 @@ class Classifier:
         self._input = InputConversion(backend.input)
         self._output = OutputConversion(backend.output)
         self._run = backend.run  # bound once, as the bench's raw loop does
-        # The conversion's own bound method: the bench's raw float loop calls it, and an extra
-        # call frame here would count against our runtime's figure, not the raw loop's.
+        # Bound, not a method: the bench's raw float loop calls it, and should pay no frame more.
         self.quantize = self._input.quantize
         """Float32 pixels in [0, 1] to the model's input values, without checking them."""
 
@@ -295,8 +287,7 @@ class Classifier:
     def predict(self, x: Any) -> Prediction:
         """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
         raw = self._run(self._input.prepare(x))
-        # Inline, not a method of OutputConversion: one call frame less at batch 1.
-        output = self._output
+        output = self._output  # read inline: a method call costs a frame at batch 1
         if output.flatten:
             raw = raw.reshape(len(raw), -1)
         # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
