@@ -96,8 +96,7 @@ def _bad_floats(lo: Any, hi: Any) -> InvalidInputError:
 
 
 # dtype objects, not type objects: ``x.dtype is _U8`` and ``view(_U32)`` skip a conversion
-# that costs a measurable share of a 30 µs call. "is" is only a fast path: an equal dtype can
-# be another object.
+# that shows at batch 1 (the fast-paths note); "is" only as a fast path (see prepare).
 _U8 = np.dtype(np.uint8)
 _I8 = np.dtype(np.int8)
 _U32 = np.dtype(np.uint32)
@@ -138,55 +137,37 @@ def as_batch(x: Any) -> np.ndarray:
     return arr
 
 
-class Classifier:
-    """A loaded model that turns MNIST-style images into digits."""
+class InputConversion:
+    """Images to the model's input tensor, built once at load from the input ``TensorInfo``:
+    its quantization, the fastest exact uint8 converter, the model's per-image shape, and the
+    fast path for the batches callers pass in a loop."""
 
-    def __init__(self, path: Path, fmt: str, backend: Backend, threads: int | None) -> None:
-        self._backend = backend
-        self._run = backend.run  # bound once: at batch 1 a call takes ~30 µs, lookups show
-        self.info = ModelInfo(
-            path=str(path),
-            format=fmt,
-            backend=backend.name,
-            backend_version=backend.version,
-            input=backend.input,
-            output=backend.output,
-            threads=threads,
-        )
-        inp, out = backend.input, backend.output
-        self._in_dtype = np.dtype(inp.dtype)
-        self._in_scale, self._in_zero = inp.scale, inp.zero_point
+    __slots__ = ("_clip", "_dtype", "_from_u8", "_image_shape", "_scale", "_zero")
+
+    def __init__(self, tensor: TensorInfo) -> None:
+        self._dtype = np.dtype(tensor.dtype)
+        self._scale: np.float32 | None = None
+        self._zero = np.float32(0)
         self._clip: tuple[int, int] | None = None
-        if inp.scale is not None:
-            self._scale, self._zero = np.float32(inp.scale), np.float32(inp.zero_point or 0)
-            info = np.iinfo(self._in_dtype)
+        if tensor.scale is not None:
+            self._scale, self._zero = np.float32(tensor.scale), np.float32(tensor.zero_point or 0)
+            info = np.iinfo(self._dtype)
             low, high = self._zero, np.rint(np.float32(1) / self._scale) + self._zero
             if low < info.min or high > info.max:  # [0, 1] does not fit: clip
                 self._clip = (int(info.min), int(info.max))
-        # The model's own per-image shape when it is not (784,), e.g. (28, 28) or (28, 28, 1).
-        image_shape = tuple(int(d) for d in inp.shape[1:])
+        # The model's own per-image shape if not (784,), e.g. (28, 28) or (28, 28, 1).
+        image_shape = tuple(int(d) for d in tensor.shape[1:])
         self._image_shape = None if image_shape == (PIXELS,) else image_shape
-        self._scores_2d = len(out.shape) == 2
         self._from_u8 = self._u8_converter()
-        self._direct = self._image_shape is None  # prepare's fast path gives (N, 784)
-        self._dequantize: Callable[[np.ndarray], np.ndarray] | None = None
-        if out.scale is not None:
-            scale, zero = np.float32(out.scale), np.float32(out.zero_point or 0)
-            if np.dtype(out.dtype).itemsize == 1:
-                # Every 8-bit output value maps to one probability: look it up by its bit pattern.
-                codes = np.arange(256, dtype=np.uint8).view(np.dtype(out.dtype))
-                table = (codes.astype(np.float32) - zero) * scale
-                self._dequantize = lambda raw: table[raw.view(np.uint8)]
-            else:
-                self._dequantize = lambda raw: (raw.astype(np.float32) - zero) * scale
 
     def _u8_converter(self) -> Callable[[np.ndarray], np.ndarray]:
         """The fastest exact map from uint8 pixels to the model's input values."""
         table = self.quantize(np.arange(256, dtype=np.float32) / np.float32(255))
         candidates: list[Callable[[np.ndarray], np.ndarray]] = []
         if table.dtype == np.int8:
-            # Scale 1/255 with zero point -128 is pixel - 128: flipping the top bit.
-            top_bit = np.array(0x80, dtype=np.uint8)  # 0-d: a numpy scalar costs 0.5 µs more
+            # Scale 1/255, zero point -128 is pixel - 128: flip the top bit (with a 0-d array,
+            # cheaper than a numpy scalar: docs/2026-12-03-classifier-fast-paths.md).
+            top_bit = np.array(0x80, dtype=np.uint8)
             candidates.append(lambda b: np.bitwise_xor(b, top_bit).view(_I8))
         elif table.dtype == np.float32:
             candidates.append(lambda b: np.divide(b, np.float32(255), dtype=np.float32))
@@ -196,6 +177,94 @@ class Classifier:
             if np.array_equal(convert(probe), expected):
                 return convert
         return table.take
+
+    def quantize(self, pixels: np.ndarray) -> np.ndarray:
+        """Float32 pixels in [0, 1] to the model's input values, without checking them.
+
+        round(p / scale) + zero in one new array changed in place: the range check has
+        already proved that [0, 1] fits the integer type unless ``_clip`` says otherwise.
+        """
+        if self._scale is None:
+            return pixels.astype(self._dtype, copy=False)
+        q = np.divide(pixels, self._scale, dtype=np.float32)
+        np.rint(q, out=q)
+        if self._zero:
+            np.add(q, self._zero, out=q)
+        if self._clip is not None:
+            np.clip(q, *self._clip, out=q)
+        return q.astype(self._dtype)
+
+    def prepare(self, x: Any) -> np.ndarray:
+        """Validate an image or batch and convert it to the model's input tensor."""
+        if type(x) is np.ndarray and x.ndim == 2 and self._image_shape is None:
+            # The forms callers pass in a loop, (N, 784) uint8 or float32, checked in a few
+            # attribute reads and, for floats, one argmax over the bit patterns (cheaper than a
+            # max() reduction: the fast-paths note). Anything else, or a float batch that fails
+            # here, goes through as_batch: the exact check (it lets -0.0 through) and messages.
+            rows, columns = x.shape
+            if columns == PIXELS and rows:
+                dtype = x.dtype
+                if dtype is _U8:
+                    return self._from_u8(x)
+                if dtype is _F32:
+                    bits = x.view(_U32)
+                    if bits.item(bits.argmax()) <= _ONE_F32_BITS:
+                        return self.quantize(x)
+                # Arrays read from IDX files (read_idx) carry a uint8 dtype that is equal to
+                # numpy's but another object: checked last, so the others pay nothing for it.
+                elif dtype == _U8:
+                    return self._from_u8(x)
+        batch = as_batch(x)
+        dtype = batch.dtype
+        if dtype is _U8 or dtype == _U8:  # "==" for equal dtypes that are other objects
+            ready = self._from_u8(batch)
+        else:
+            ready = self.quantize(batch if dtype is _F32 else batch.astype(_F32))
+        if self._image_shape is not None:
+            ready = ready.reshape(len(ready), *self._image_shape)
+        return ready
+
+
+class OutputConversion:
+    """How to read the model's raw output, built once at load: whether the scores need flattening
+    to (N, 10), and the dequantization that ``Prediction`` applies on first read (or None)."""
+
+    __slots__ = ("dequantize", "flatten")
+
+    def __init__(self, tensor: TensorInfo) -> None:
+        self.flatten = len(tensor.shape) != 2
+        self.dequantize: Callable[[np.ndarray], np.ndarray] | None = None
+        if tensor.scale is not None:
+            scale, zero = np.float32(tensor.scale), np.float32(tensor.zero_point or 0)
+            if np.dtype(tensor.dtype).itemsize == 1:
+                # Every 8-bit output value maps to one probability: look it up by its bit pattern.
+                codes = np.arange(256, dtype=np.uint8).view(np.dtype(tensor.dtype))
+                table = (codes.astype(np.float32) - zero) * scale
+                self.dequantize = lambda raw: table[raw.view(np.uint8)]
+            else:
+                self.dequantize = lambda raw: (raw.astype(np.float32) - zero) * scale
+
+
+class Classifier:
+    """A loaded model that turns MNIST-style images into digits."""
+
+    def __init__(self, path: Path, fmt: str, backend: Backend, threads: int | None) -> None:
+        self._backend = backend
+        self.info = ModelInfo(
+            path=str(path),
+            format=fmt,
+            backend=backend.name,
+            backend_version=backend.version,
+            input=backend.input,
+            output=backend.output,
+            threads=threads,
+        )
+        self._input = InputConversion(backend.input)
+        self._output = OutputConversion(backend.output)
+        self._run = backend.run  # bound once, as the bench's raw loop does
+        # Bound, not a method: the bench's raw float loop calls it, and should pay no frame more.
+        self.quantize = self._input.quantize
+        """Float32 pixels in [0, 1] to the model's input values, without checking them."""
 
     @classmethod
     def load(
@@ -211,57 +280,18 @@ class Classifier:
         """The interpreter wrapper behind this classifier."""
         return self._backend
 
-    def quantize(self, pixels: np.ndarray) -> np.ndarray:
-        """Float32 pixels in [0, 1] to the model's input values, without checking them.
-
-        round(p / scale) + zero in one new array changed in place: the range check has
-        already proved that [0, 1] fits the integer type unless ``_clip`` says otherwise.
-        """
-        if self._in_scale is None:
-            return pixels.astype(self._in_dtype, copy=False)
-        q = np.divide(pixels, self._scale, dtype=np.float32)
-        np.rint(q, out=q)
-        if self._zero:
-            np.add(q, self._zero, out=q)
-        if self._clip is not None:
-            np.clip(q, *self._clip, out=q)
-        return q.astype(self._in_dtype)
-
     def prepare(self, x: Any) -> np.ndarray:
         """Validate an image or batch and convert it to the model's input tensor."""
-        if type(x) is np.ndarray and x.ndim == 2 and self._direct:
-            # The forms callers pass in a loop, (N, 784) uint8 or float32, checked in a few
-            # attribute reads and, for floats, one argmax over the bit patterns (half the time
-            # of a max() reduction at this size). Anything else, or a float batch that fails
-            # here, goes through as_batch: the exact check (it lets -0.0 through) and messages.
-            rows, columns = x.shape
-            if columns == PIXELS and rows:
-                dtype = x.dtype
-                if dtype is _U8:
-                    return self._from_u8(x)
-                if dtype is _F32:
-                    bits = x.view(_U32)
-                    if bits.item(bits.argmax()) <= _ONE_F32_BITS:
-                        return self.quantize(x)
-        batch = as_batch(x)
-        dtype = batch.dtype
-        # "is" first, for speed; "==" for the equal dtype objects that are not numpy's own
-        # (arrays read from files or buffers may carry one).
-        if dtype is _U8 or dtype == _U8:
-            ready = self._from_u8(batch)
-        else:
-            ready = self.quantize(batch if dtype is _F32 else batch.astype(_F32))
-        if self._image_shape is not None:
-            ready = ready.reshape(len(ready), *self._image_shape)
-        return ready
+        return self._input.prepare(x)
 
     def predict(self, x: Any) -> Prediction:
         """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
-        raw = self._run(self.prepare(x))
-        if not self._scores_2d:
+        raw = self._run(self._input.prepare(x))
+        output = self._output  # read inline: a method call costs a frame at batch 1
+        if output.flatten:
             raw = raw.reshape(len(raw), -1)
         # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
-        return Prediction(raw.argmax(1), raw, self._dequantize)
+        return Prediction(raw.argmax(1), raw, output.dequantize)
 
     def classify_image(self, image: str | Path | Image.Image) -> Prediction:
         """Preprocess a photo or scan of a digit into MNIST form and classify it."""

@@ -16,11 +16,17 @@ from PIL import Image, ImageFilter
 
 from edge_mnist.robustness.report import variation_rng
 from edge_mnist.robustness.variations import crop_to_ink, noise, uneven_light
-from edge_mnist.runtime import sharpen, stroke
 from edge_mnist.runtime.datadir import TEST_IMAGES, TEST_LABELS
 from edge_mnist.runtime.errors import ImageError
 from edge_mnist.runtime.idx import find_idx, read_idx
-from edge_mnist.runtime.preprocess import MAX_PIXELS, MIN_SIDE, load_image, to_mnist
+from edge_mnist.runtime.preprocess import (
+    MAX_PIXELS,
+    MIN_SIDE,
+    load_image,
+    sharpen,
+    stroke,
+    to_mnist,
+)
 
 pytestmark = pytest.mark.device
 

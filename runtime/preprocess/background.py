@@ -22,7 +22,8 @@ SHADING_GAIN = 0.5
 
 def median(values: np.ndarray) -> float:
     """``np.median`` of a non-empty array, bit for bit, without its cost at cold start:
-    ``np.median`` imports ``numpy.ma`` on first use (some 30 ms), once per ``predict``."""
+    ``np.median`` imports ``numpy.ma`` on first use, once per ``predict`` process
+    (docs/2026-12-03-preprocessing.md, "np.median at cold start")."""
     flat = np.asarray(values).ravel()
     k = flat.size // 2
     if flat.size % 2:

@@ -1,28 +1,20 @@
 """Stroke width: digits written with a much broader pen than MNIST's are thinned towards it.
 
-The model has only seen MNIST's pen. Measured in the 20 px box as twice the ink mass over the
-length of the ink's outline (for a stroke of length L and width w: 2 * L * w / 2L = w), the
-first 20,000 MNIST training digits have a median width of 2.39 px (5th/95th/99th percentiles
-1.63/3.65/4.39 px). Digits drawn with a marker or rendered from a coarse grid are far wider:
-scikit-learn's UCI digits (8x8 block counts of 32x32 bitmaps) have a median of 3.90 px (5th
-percentile 3.34 px), and the model reads their fat 1s as 4s and 8s.
+The model has only seen MNIST's pen, and reads digits from a marker or a coarse grid (such as
+scikit-learn's UCI digits) badly: their fat 1s look like 4s and 8s. Width is measured in the
+20 px box as twice the ink mass over the length of the ink's outline (for a stroke of length L
+and width w: 2 * L * w / 2L = w).
 
-That mean width cannot tell a broad pen from a thin one with a blot: among MNIST's widest digits
-are ordinary strokes around a filled loop, and eroding them breaks the thin strokes (thinning
-every MNIST test digit above 3.6 px misread 15 more of the 10,000). So a digit is thinned only
-when its mean width is over ``THICK`` (a cheap first test, passed by 2.3% of MNIST) and most of
-its ink lies in strokes at least ``BROAD`` wide: a BROAD x BROAD square opening keeps half of
-its ink. That touches 65 of the 10,000 MNIST test digits and 641 of the 1,797 UCI digits. Their
-strokes are then eroded towards ``TARGET``; parts narrower than the erosion (which it would
-wipe out) are kept as they are.
+A mean width cannot tell a broad pen from a thin one with a blot (among MNIST's widest digits are
+ordinary strokes around a filled loop, and eroding them breaks the thin strokes). So a digit is
+thinned only when its mean width is over ``THICK`` (a cheap first test) and most of its ink lies
+in strokes at least ``BROAD`` wide: a BROAD x BROAD square opening keeps half of its ink. Its
+strokes are then eroded towards ``TARGET``; parts narrower than the erosion (which it would wipe
+out) are kept as they are. Every digit not thinned is preprocessed exactly as without this step.
 
-Chosen on scikit-learn's digits and the MNIST test set (int8 models, plain and ``--augment``).
-Even MNIST's broadest digits are read well as they are, so every setting that thins more of
-the UCI digits costs MNIST accuracy: THICK 3.0 px and BROAD 4.75 px score 92.8% on the UCI
-digits with the augmented model but misread 5 (plain model: 8) more of the 10,000 MNIST test
-digits; these settings score 91.4% and cost 3 (plain: 4), 0.03-0.04 points. ``TARGET`` a
-little under MNIST's median scores best (2.4 px at THICK 3.0: 91.9% instead of 92.8%). Every
-digit not thinned is preprocessed exactly as without this step.
+The settings trade the UCI digits against MNIST, since MNIST's broadest digits are read well as
+they are; the widths measured and the settings tried are in docs/2026-12-03-preprocessing.md
+("Stroke width").
 """
 
 from __future__ import annotations
@@ -32,10 +24,11 @@ import math
 import numpy as np
 from PIL import Image
 
+# Widths are measured in the box the digit is scaled into.
+from .frame import BOX
+
 __all__ = ["BROAD", "TARGET", "THICK", "stroke_width", "thin_strokes"]
 
-# The side of the box the digit is scaled into (preprocess.BOX); widths are measured in it.
-BOX = 20
 THICK = 4.0
 """Digits whose mean stroke width is at most this (px in the 20 px box) are never thinned."""
 BROAD = 5.25
@@ -67,8 +60,9 @@ def stroke_width(ink: np.ndarray, box: tuple[int, int, int, int]) -> float:
 def _erode(pixels: np.ndarray, radius: int) -> np.ndarray:
     """Grey-level erosion by a (2r+1)-pixel square: ``radius`` pixels off each side of a stroke.
 
-    The square's minimum is that of a row window then a column window; this costs 4r array
-    minimums where Pillow's ``MinFilter`` sorts (2r+1)^2 pixels per pixel (8 ms a digit).
+    The square's minimum is that of a row window then a column window: 4r array minimums where
+    Pillow's ``MinFilter`` sorts (2r+1)^2 pixels per pixel, some 40 times slower on a digit
+    (docs/2026-12-03-preprocessing.md, "Cost of the small filters").
     """
     for axis in (0, 1):
         source = np.moveaxis(pixels, axis, 0)

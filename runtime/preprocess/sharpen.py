@@ -1,27 +1,21 @@
 """Blurred digits: a digit without MNIST's saturated stroke cores gets an unsharp mask.
 
 MNIST's digits were scanned in black and white and then antialiased, so their strokes have a
-saturated core: scaled into the 20 px box, the 10,000 test digits have a median 65% of their ink
-in pixels at 0.9 or more, 99% of them over 32% and all but 35 over 25%. A digit blurred before
-it reached us (out of focus, or enlarged from a coarse grid, like scikit-learn's 8x8 UCI digits:
-median 7%, 1,755 of 1,797 under 25%) has soft ramps instead: a faint skirt that widens its
+saturated core. A digit blurred before it reached us (out of focus, or enlarged from a coarse
+grid like scikit-learn's 8x8 UCI digits) has soft ramps instead: a faint skirt that widens its
 strokes, and thin strokes (the closing side of a loop, the stem of a 4) that stay grey.
 
 A digit with less than ``CORE_SHARE`` of its ink at ``CORE_LEVEL`` or more gets an unsharp mask:
 itself plus an amount times its difference from a Gaussian blur of ``SIGMA`` output pixels,
 clipped to [0, 1]. Edges steepen, the skirt is trimmed and grey strokes come up towards full
 ink, with the ink staying where it was. The amount is ``AMOUNT`` for a digit with no core at
-all, falling linearly to 0 at ``CORE_SHARE``, so that there is no jump at the threshold. Crisp
+all, falling linearly to 0 at ``CORE_SHARE``, so that there is no jump at the threshold: noise
+on a crisp stroke also leaves it a little short of a core, and such digits change little. Crisp
 digits are left exactly as they are.
 
-SIGMA and AMOUNT are the common defaults (1 px, 100%), not fitted. Applied in full below the
-threshold, with the int8 ``--augment`` model, any sigma of 1-2 px and amount of 0.5-2 scores
-92.8-94.8% on the UCI digits against 91.4% without, and a threshold of 20-30% gives the same
-score within 0.2 point. In full, the mask also sharpened noisy MNIST digits (noise on a stroke
-also leaves it short of a core, though seldom far short) and cost the noise robustness row 0.3
-point (plain model 0.6) on all 10,000 test digits. With the linear fall-off that row gains 0.5
-point instead (plain: 0.0), the blur row gains 0.2 point either way, and the UCI digits score
-0.6 point less (93.3%).
+SIGMA and AMOUNT are the common defaults (1 px, 100%), not fitted. How much of their ink
+MNIST's and the UCI digits have in the core, and what the threshold, the settings and the
+fall-off do to accuracy, are in docs/2026-12-03-preprocessing.md ("Sharpening blurred digits").
 """
 
 from __future__ import annotations
@@ -56,8 +50,9 @@ def _blur_matrix(size: int, sigma: float) -> np.ndarray:
     """The (size, size) matrix that blurs a line of ``size`` pixels with a Gaussian of
     ``sigma`` truncated at 3 sigma, zero beyond the ends.
 
-    A digit is at most 24x24 here, so blurring it as two small matrix products costs a few
-    microseconds, far less than shifted array sums or any convolution call.
+    A digit is at most 24x24 here, so two small matrix products are the cheapest blur, far
+    cheaper than shifted array sums or a convolution per line (docs/2026-12-03-preprocessing.md,
+    "Cost of the small filters").
     """
     offsets = np.arange(size)[:, None] - np.arange(size)[None, :]
     weights = np.exp(-0.5 * (offsets / sigma) ** 2)
@@ -82,7 +77,7 @@ def sharpen(digit: np.ndarray) -> np.ndarray | None:
     # one just over it, and noisy crisp digits, seldom far under it, change little.
     amount = AMOUNT * (1.0 - share / CORE_SHARE)
     sharp = digit + np.float32(amount) * (digit - _gaussian(digit, SIGMA))
-    # In place: np.clip costs several times more on arrays this small.
+    # In place: np.clip costs more on arrays this small (the preprocessing note).
     np.maximum(sharp, np.float32(0.0), out=sharp)
     np.minimum(sharp, np.float32(1.0), out=sharp)
     return sharp
