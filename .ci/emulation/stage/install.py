@@ -20,7 +20,8 @@ def install(guest: Guest, outcome: Outcome) -> None:
     """A venv in /opt/venv with the row's pip requirements; notes the versions it got."""
     row = guest.row
     # The venv gets no pip of its own: ensurepip would byte-compile pip under emulation for
-    # minutes. Debian's pip wheel (python3-pip-whl) runs the install instead, the same pip.
+    # minutes (docs/2026-12-03-emulation.md). Debian's pip wheel (python3-pip-whl) runs the
+    # install instead, the same pip.
     venv = ["python3", "-m", "venv", "--without-pip"]
     if not row.pypi_binaries:
         venv.append("--system-site-packages")  # Debian's numpy, Pillow and jsonschema
