@@ -183,3 +183,90 @@ def test_backend_passes_rounding_through(
         Engine.load(artifacts / "model_float32.tflite", rounding=r).run(pixels) for r in ROUNDINGS
     ]
     assert all(np.array_equal(runs[0], run) for run in runs[1:])
+
+
+def _convert_small(per_channel: bool, int8_io: bool, calibration: np.ndarray) -> bytes:
+    """A small MLP with the operators the exporter does not write (QUANTIZE, RESHAPE, RELU6,
+    DEQUANTIZE), converted to int8 by TensorFlow."""
+    import contextlib
+    import io
+    import warnings
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28), batch_size=1),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu6"),
+            keras.layers.Dense(10),
+            keras.layers.Softmax(),
+        ]
+    )
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([image[None]] for image in calibration)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int8_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    converter._experimental_disable_per_channel = not per_channel
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bytes(converter.convert())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("per_channel", "int8_io"), [(True, True), (False, False)])
+def test_small_models_identical_to_each_interpreter(
+    test_images: tuple[np.ndarray, np.ndarray], tmp_path: Path, per_channel: bool, int8_io: bool
+) -> None:
+    """Per-tensor and per-channel weights, RELU6, float input and output: each variant equals
+    its interpreter, and on these models every variant differs from the other two."""
+    pytest.importorskip("tensorflow")
+    images = test_images[0][:3000].reshape(-1, 28, 28)
+    pixels = images.astype(np.float32) / np.float32(255)
+    path = tmp_path / "small.tflite"
+    path.write_bytes(_convert_small(per_channel, int8_io, pixels[:200]))
+    x = _int8_input(images) if int8_io else pixels
+    got = {r: Engine.load(path, rounding=r).run(x) for r in ROUNDINGS}
+    for rounding, oracle in (
+        ("litert", "litert"),
+        ("reference", "litert-builtin"),
+        ("tflm", "tflm"),
+    ):
+        expected = _oracle_rows(oracle, path, x)
+        assert np.array_equal(got[rounding], expected), f"{rounding} vs {oracle}"
+    for a, b in (("litert", "reference"), ("reference", "tflm"), ("litert", "tflm")):
+        assert not np.array_equal(got[a], got[b]), f"{a} and {b} agree"
+
+
+def _oracle_rows(name: str, path: Path, x: np.ndarray) -> np.ndarray:
+    """The output of a fixed-batch-1 model, one invoke per row."""
+    if name == "tflm":
+        runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+        micro = runtime.Interpreter.from_file(str(path))
+        rows = []
+        for i in range(len(x)):
+            micro.set_input(x[i : i + 1], 0)
+            micro.invoke()
+            rows.append(micro.get_output(0).copy())
+        return np.concatenate(rows)
+    module = pytest.importorskip("ai_edge_litert.interpreter")
+    options: dict[str, Any] = {}
+    if name == "litert-builtin":
+        options["experimental_op_resolver_type"] = (
+            module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        )
+    it = module.Interpreter(model_path=str(path), **options)
+    it.allocate_tensors()
+    in_index = it.get_input_details()[0]["index"]
+    out_index = it.get_output_details()[0]["index"]
+    rows = []
+    for i in range(len(x)):
+        it.set_tensor(in_index, x[i : i + 1])
+        it.invoke()
+        rows.append(it.get_tensor(out_index).copy())
+    return np.concatenate(rows)
