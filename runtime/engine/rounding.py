@@ -8,7 +8,8 @@ the x86-64 caveat: docs/2026-12-03-rounding-variants.md):
 * ``reference``: TFLite's built-in kernels (ai-edge-litert without its default delegate,
   tflite-runtime 2.14). FULLY_CONNECTED goes through ruy, whose x86 kernels requantize with
   two roundings, each rounding halves up (toward +∞): (acc·2^left·q + 2^30) >> 31, then a
-  rounding right shift. SOFTMAX is the same float-table kernel as ``litert``.
+  rounding right shift. SOFTMAX is the same float-table kernel as ``litert``. (ruy's arm64
+  kernels round once, so built-in kernels on ARM boards may differ: not measured.)
 * ``tflm``: TensorFlow Lite Micro's reference kernels. FULLY_CONNECTED requantizes with
   gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT (two roundings, halves
   away from zero); SOFTMAX is gemmlowp fixed point throughout (``softmax_fixed.py``).
