@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine import Engine
+from ..engine import DEFAULT_ROUNDING, Engine
 from ..engine.model import TensorDef
 from ..errors import InvalidInputError
 from .base import RawCall, TensorInfo
@@ -31,11 +31,19 @@ def _info(t: TensorDef) -> TensorInfo:
 
 class NumpyBackend:
     """Runs a .tflite model with numpy alone. ``threads`` is accepted for the common
-    signature and ignored: the only parallel part is BLAS, which sizes its own pool."""
+    signature and ignored: the only parallel part is BLAS, which sizes its own pool.
+    ``rounding`` picks whose int8 arithmetic the engine reproduces (``Engine``)."""
 
-    def __init__(self, spec: BackendSpec, path: Path, threads: int | None) -> None:
+    def __init__(
+        self,
+        spec: BackendSpec,
+        path: Path,
+        threads: int | None,
+        rounding: str = DEFAULT_ROUNDING,
+    ) -> None:
         self.name = spec.name
-        self.engine = Engine.load(path)
+        self.engine = Engine.load(path, rounding)
+        self.rounding = self.engine.rounding
         self.version = f"engine-{ENGINE_VERSION} (numpy {np.__version__})"
         self.input = _info(self.engine.input)
         self.output = _info(self.engine.output)

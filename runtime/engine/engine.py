@@ -13,6 +13,7 @@ from .flatbuffer import Malformed
 from .fused import build
 from .kernels import Step, Unsupported, prepare
 from .model import ModelDef, TensorDef, parse
+from .rounding import DEFAULT_ROUNDING, check_rounding
 
 MAX_FILE_BYTES = 1 << 30
 _INPUT_DTYPES = (np.float32, np.int8, np.uint8)
@@ -45,15 +46,20 @@ def _scalar_quant(t: TensorDef) -> tuple[float | None, int | None]:
 
 class Engine:
     """A parsed, validated and prepared model. ``run`` is thread-safe: kernels hold only
-    read-only constants and every call allocates its own arrays."""
+    read-only constants and every call allocates its own arrays. ``rounding`` names whose
+    int8 arithmetic it reproduces: ``litert`` (the default), ``reference`` or ``tflm``
+    (``rounding.py``); an unknown name is an :class:`InvalidInputError`."""
 
-    def __init__(self, model: ModelDef, source: str = "model") -> None:
+    def __init__(
+        self, model: ModelDef, source: str = "model", rounding: str = DEFAULT_ROUNDING
+    ) -> None:
         self.model = model
         self.source = source
+        self.rounding = check_rounding(rounding)
         try:
             self._check_graph()
             self.steps: tuple[Step, ...] = tuple(
-                prepare(op, model.tensors) for op in model.operators
+                prepare(op, model.tensors, rounding) for op in model.operators
             )
             self._fused = build(self.steps, model.inputs[0], model.outputs[0])
             self._dry_run()
@@ -70,7 +76,8 @@ class Engine:
             ) from None
 
     @classmethod
-    def load(cls, path: str | Path) -> Engine:
+    def load(cls, path: str | Path, rounding: str = DEFAULT_ROUNDING) -> Engine:
+        check_rounding(rounding)  # before reading a possibly large file
         path = Path(path)
         try:
             size = path.stat().st_size
@@ -84,10 +91,13 @@ class Engine:
             raise ModelLoadError(f"{path}: no such model file.") from None
         except OSError as exc:
             raise ModelLoadError(f"{path}: cannot read it ({exc.strerror}).") from None
-        return cls.from_bytes(data, str(path))
+        return cls.from_bytes(data, str(path), rounding)
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str = "model") -> Engine:
+    def from_bytes(
+        cls, data: bytes, source: str = "model", rounding: str = DEFAULT_ROUNDING
+    ) -> Engine:
+        check_rounding(rounding)
         try:
             model = parse(data)
         except Malformed as exc:
@@ -95,7 +105,7 @@ class Engine:
                 f"{source}: the file is corrupt or not a TFLite model: {exc}.",
                 "export the model again, or copy it to the device again.",
             ) from None
-        return cls(model, source)
+        return cls(model, source, rounding)
 
     @property
     def input(self) -> TensorDef:

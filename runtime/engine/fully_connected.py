@@ -1,5 +1,6 @@
 """FULLY_CONNECTED, int8 (per-tensor or per-channel weights) and float32, with fused
-NONE/RELU/RELU_N1_TO_1/RELU6; the requantization arithmetic is described in ``kernels.py``.
+NONE/RELU/RELU_N1_TO_1/RELU6; the requantization arithmetic is described in ``kernels.py``
+(``litert``) and ``rounding.py`` (``reference`` and ``tflm``, in integers).
 
 Speed: numpy's integer matmul does not use BLAS, but an int8 × int8 dot product of length
 K < 1024 has every partial sum below 2^24 in magnitude, so float32 BLAS computes it exactly in
@@ -15,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from .fixedpoint import quantize_multiplier
 from .flatbuffer import Malformed
 from .matmul import ExactMatmul, matmul
 from .model import FULLY_CONNECTED_OPTIONS, OperatorDef, TensorDef
+from .rounding import DEFAULT_ROUNDING, REQUANTIZE
 from .step import EXACT_F32, Step, Unsupported
 
 # ActivationFunctionType codes the kernels fuse; others (TANH, SIGN_BIT) are refused.
@@ -89,9 +92,12 @@ def _fc_operands(
 
 
 class FullyConnectedInt8(Step):
-    def __init__(self, op: OperatorDef, tensors: tuple[TensorDef, ...]) -> None:
+    def __init__(
+        self, op: OperatorDef, tensors: tuple[TensorDef, ...], rounding: str = DEFAULT_ROUNDING
+    ) -> None:
         x, w, b, out = _fc_operands(op, tensors)
         super().__init__(op.name, op.index, x.index, out.index)
+        self.rounding = rounding
         act, self.keep_dims = _fc_options(op)
         if not (x.dtype == w.dtype == out.dtype == np.int8) or (b and b.dtype != np.int32):
             raise Unsupported(
@@ -128,6 +134,13 @@ class FullyConnectedInt8(Step):
         self.multiplier = (s_in * w.quant.scale.astype(np.float32)) / s_out
         if not w.quant.per_channel:
             self.multiplier = self.multiplier[:1]
+        # TFLite's integer kernels: the multiplier in double, as a fixed-point q · 2^shift.
+        fixed = [
+            quantize_multiplier(float(np.float64(s_in) * np.float64(ws) / np.float64(s_out)))
+            for ws in w.quant.scale[: len(self.multiplier)]
+        ]
+        self.fixed_q = np.array([q for q, _ in fixed], np.int64)
+        self.fixed_shift = np.array([shift for _, shift in fixed], np.int64)
         lo, hi = _activation_range(act, float(s_out), self.out_zero, np.iinfo(np.int8))
         self.lo, self.hi = float(lo - self.out_zero), float(hi - self.out_zero)
         self.out_shape = out.shape
@@ -136,6 +149,11 @@ class FullyConnectedInt8(Step):
         lead = x.shape[:-1] if self.keep_dims else (-1,)
         acc = self.product(x.reshape(-1, self.depth).astype(self.acc_dtype))
         acc += self.bias
+        if self.rounding != DEFAULT_ROUNDING:
+            # The sum is an exact integer (see the module docstring): requantize it in int64.
+            scaled = REQUANTIZE[self.rounding](acc.astype(np.int64), self.fixed_q, self.fixed_shift)
+            q = np.clip(scaled, int(self.lo), int(self.hi)) + self.out_zero
+            return q.astype(np.int8).reshape(*lead, self.units)
         if self.acc_dtype is not np.float32:
             acc = acc.astype(np.float32)
         acc *= self.multiplier

@@ -44,7 +44,8 @@ def build(steps: Sequence[Step], source: int, target: int) -> Run | None:
     if not fcs or not all(isinstance(s, FullyConnectedInt8) for s in fcs):
         return None
     layers: list[FullyConnectedInt8] = fcs  # type: ignore[assignment]
-    if any(s.acc_dtype is not np.float32 or s.keep_dims for s in layers):
+    # Only the float32 requantization (the default rounding) is fused.
+    if any(s.acc_dtype is not np.float32 or s.keep_dims or s.rounding != "litert" for s in layers):
         return None
     # Centered inputs from the previous layer need K·255·128 < 2^24 to stay exact.
     if any(fc.depth * 255 * 128 >= EXACT_F32 or fc.bias_centered is None for fc in layers[1:]):

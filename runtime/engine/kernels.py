@@ -1,7 +1,8 @@
 """The operators, prepared once at load and then run as a few numpy calls each.
 
-Arithmetic, matched bit for bit to ai-edge-litert 2.3 on x86-64 (``examples/verify_engine.py``
-measures it on the 10,000 MNIST test images):
+Arithmetic of the default ``litert`` rounding, matched bit for bit to ai-edge-litert 2.3 on
+x86-64 (``examples/verify_engine.py`` measures it on the 10,000 MNIST test images; the
+``reference`` and ``tflm`` variants are in ``rounding.py``):
 
 * int8 FULLY_CONNECTED: LiteRT hands it to its default XNNPACK delegate, whose qs8/qc8 GEMM
   uses "fp32" requantization. acc = Σ x·w + bias − x_zp·Σw is an exact integer; then
@@ -31,6 +32,8 @@ from .flatbuffer import Malformed
 from .fully_connected import FullyConnectedFloat, FullyConnectedInt8
 from .matmul import matmul
 from .model import SOFTMAX_OPTIONS, OperatorDef, TensorDef
+from .rounding import DEFAULT_ROUNDING
+from .softmax_fixed import SoftmaxInt8Fixed
 from .step import EXACT_F32, Step, Unsupported
 
 __all__ = [
@@ -79,6 +82,7 @@ class SoftmaxInt8(Step):
         self.table = np.exp((step * k).astype(np.float64)).astype(np.float32)
         self.out_scale = np.float32(out.quant.scale[0])
         self.out_zero = int(out.quant.zero_point[0])
+        self.in_scale, self.beta, self.depth = float(x.quant.scale[0]), beta, x.shape[-1]
         # TFLite's own requirement for int8 softmax outputs (probabilities in 1/256 steps).
         if out.dtype != np.int8 or self.out_zero != -128 or abs(self.out_scale - 1 / 256) > 1e-8:
             raise Unsupported(
@@ -95,6 +99,12 @@ class SoftmaxInt8(Step):
         # std::round (half away from zero) of a non-negative float32, exactly, in double.
         q = np.floor((e * inv).astype(np.float64) + 0.5) + self.out_zero
         return np.minimum(q, 127).astype(np.int8)
+
+    def fixed_point(self) -> SoftmaxInt8Fixed:
+        """The same operator as TensorFlow Lite Micro computes it."""
+        return SoftmaxInt8Fixed(
+            self.op, self.index, self.source, self.target, self.in_scale, self.beta, self.depth
+        )
 
 
 class SoftmaxFloat(Step):
@@ -166,14 +176,22 @@ class Reshape(Step):
         return x.reshape(-1, *self.tail)
 
 
-def prepare(op: OperatorDef, tensors: tuple[TensorDef, ...]) -> Step:
-    """The kernel for one operator, with its constants prepared; unsupported ones are refused."""
+def prepare(
+    op: OperatorDef, tensors: tuple[TensorDef, ...], rounding: str = DEFAULT_ROUNDING
+) -> Step:
+    """The kernel for one operator, with its constants prepared; unsupported ones are refused.
+    ``rounding`` (see ``rounding.py``) picks whose int8 arithmetic; float kernels ignore it."""
     first = tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
     floating = first is not None and first.dtype == np.float32
     if op.name == "FULLY_CONNECTED":
-        return FullyConnectedFloat(op, tensors) if floating else FullyConnectedInt8(op, tensors)
+        if floating:
+            return FullyConnectedFloat(op, tensors)
+        return FullyConnectedInt8(op, tensors, rounding)
     if op.name == "SOFTMAX":
-        return SoftmaxFloat(op, tensors) if floating else SoftmaxInt8(op, tensors)
+        if floating:
+            return SoftmaxFloat(op, tensors)
+        softmax = SoftmaxInt8(op, tensors)
+        return softmax.fixed_point() if rounding == "tflm" else softmax
     if op.name == "QUANTIZE":
         return Quantize(op, tensors)
     if op.name == "DEQUANTIZE":
