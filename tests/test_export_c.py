@@ -1,6 +1,7 @@
 """C export: the generated C99 compiles cleanly and matches the int8 TFLite model byte for byte
 on all 10,000 MNIST test images: built for the host, and for Cortex-M4 (the DSP kernel) and
-Cortex-M0+ (the portable kernel) run under QEMU's user-mode emulator."""
+Cortex-M0+ (the portable kernel) run under QEMU's user-mode emulator; and, on a synthetic
+model, the kernels' shapes the registry's models never have."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_mnist.converters.c import STEM, export_c
+from edge_mnist.converters.c import STEM, export_c, load_plan
+from edge_mnist.converters.c.plan import Plan, dense
+from edge_mnist.converters.c.render import Card, header, source
+from edge_mnist.runtime.engine import Engine
 from edge_mnist.runtime.errors import ModelLoadError
 
 HERE = Path(__file__).parent / "c"
@@ -182,27 +186,34 @@ def test_cross_compiles_for_cortex_m_without_float_routines(generated: Path, cpu
     assert all(re.fullmatch(r"__aeabi_u?l\w+", name) for name in undefined), undefined
 
 
+def _qemu_outputs(folder: Path, cpu: str, raw: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Build folder's model_int8.c for cpu at -O2 with the freestanding driver and run it on
+    the raw images under qemu-arm."""
+    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-arm")
+    if gcc is None or qemu is None:
+        pytest.skip("needs arm-none-eabi-gcc and qemu-arm (Debian: gcc-arm-none-eabi qemu-user)")
+    elf = folder / f"qemu-{cpu}.elf"
+    flags = [f"-mcpu={cpu}", "-mthumb", "-pedantic", *STRICT, "-ffreestanding", "-nostdlib"]
+    flags += ["-static", "-Wl,-Ttext=0x10000", "-I", str(folder)]
+    sources = [HERE / "qemu_start.S", HERE / "qemu_driver.c", folder / f"{STEM}.c"]
+    _run(gcc, *flags, *sources, "-lgcc", "-o", elf)
+    # The kernel the build took: the DSP one has SMLAD, the portable one does not.
+    dsp = "smlad" in _run("arm-none-eabi-objdump", "-d", elf).stdout
+    assert dsp == (cpu == "cortex-m4")
+    out = folder / f"qemu-{cpu}.bin"
+    with raw.open("rb") as stdin, out.open("wb") as stdout:
+        subprocess.run([qemu, str(elf)], stdin=stdin, stdout=stdout, check=True)
+    return _records(out, n)
+
+
 @pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m0plus"])
 def test_cortex_m_build_identical_to_litert_under_qemu(
     generated: Path, raw_images: Path, litert_scores: np.ndarray, cpu: str
 ) -> None:
     """The -O2 Cortex-M4 build (SMLAD kernel) and Cortex-M0+ build (portable kernel), run
     under qemu-arm on all 10,000 test images, give the interpreter's bytes (~20 s each)."""
-    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-arm")
-    if gcc is None or qemu is None:
-        pytest.skip("needs arm-none-eabi-gcc and qemu-arm (Debian: gcc-arm-none-eabi qemu-user)")
-    elf = generated / f"qemu-{cpu}.elf"
-    flags = [f"-mcpu={cpu}", "-mthumb", "-pedantic", *STRICT, "-ffreestanding", "-nostdlib"]
-    flags += ["-static", "-Wl,-Ttext=0x10000", "-I", str(generated)]
-    sources = [HERE / "qemu_start.S", HERE / "qemu_driver.c", generated / f"{STEM}.c"]
-    _run(gcc, *flags, *sources, "-lgcc", "-o", elf)
-    # The kernel the build took: the DSP one has SMLAD, the portable one does not.
-    dsp = "smlad" in _run("arm-none-eabi-objdump", "-d", elf).stdout
-    assert dsp == (cpu == "cortex-m4")
-    out = generated / f"qemu-{cpu}.bin"
-    with raw_images.open("rb") as stdin, out.open("wb") as stdout:
-        subprocess.run([qemu, str(elf)], stdin=stdin, stdout=stdout, check=True)
-    _assert_identical(_records(out, len(litert_scores)), litert_scores)
+    outputs = _qemu_outputs(generated, cpu, raw_images, len(litert_scores))
+    _assert_identical(outputs, litert_scores)
 
 
 def test_refuses_a_float_model(artifacts: Path, tmp_path: Path) -> None:
@@ -273,3 +284,89 @@ def test_refuses_a_truncated_model_and_writes_nothing(artifacts: Path, tmp_path:
     with pytest.raises(ModelLoadError, match="corrupt or not a TFLite model"):
         export_c(broken, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+# ---- kernel shapes the registry's models never have ------------------------------------
+# Inputs not a multiple of four, rows left over after the blocks of four, a non-zero input
+# offset folded into the bias, per-tensor and per-channel multipliers: on the host, the
+# Cortex-M4 and the Cortex-M0+ builds, against the interpreter's arithmetic in NumPy.
+
+ODD_IMAGES = 1000
+# (n_out, output zero point, ReLU, per-channel multiplier) per layer; 784 -> 13 -> 7 -> 10.
+SHAPES = [(13, 5, True, True), (7, -20, False, False), (10, 3, False, True)]
+
+
+def _reference(plan: Plan, images: np.ndarray, softmax: object) -> np.ndarray:
+    """The interpreter's arithmetic: exact int accumulators, binary32 rescale, ties to even."""
+    x = images.astype(np.int64) - 128
+    for layer in plan.layers:
+        acc = (x - layer.input_zero) @ layer.weights.astype(np.int64).T + layer.bias
+        scaled = acc.astype(np.float32) * layer.multiplier
+        q = np.rint(scaled).astype(np.int64) + layer.zero_point
+        x = np.clip(q, layer.lo, layer.hi)
+    return softmax(x.astype(np.int8))  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def odd_model(
+    artifacts: Path,
+    test_images: tuple[np.ndarray, np.ndarray],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, np.ndarray]:
+    real = artifacts / "model_int8.tflite"
+    images = test_images[0][:ODD_IMAGES]
+    rng = np.random.default_rng(7)
+    layers, n_in, in_zero, x = [], 784, -128, images.astype(np.int64) - 128
+    for n_out, zero, relu, per_channel in SHAPES:
+        w = rng.integers(-128, 128, size=(n_out, n_in)).astype(np.int8)
+        b = rng.integers(-3000, 3000, size=n_out).astype(np.int32)
+        acc = (x - in_zero) @ w.astype(np.int64).T + b
+        # Spread each channel's outputs over about 200 steps.
+        spread = np.maximum(np.abs(acc).max(axis=0), 1).astype(np.float64)
+        mult = (
+            (100.0 / spread).astype(np.float32) if per_channel else np.float32([100 / spread.max()])
+        )
+        lo = zero if relu else -128
+        layer = dense(w, b, in_zero, mult, zero, lo, 127)
+        layers.append(layer)
+        q = np.rint(acc.astype(np.float32) * layer.multiplier).astype(np.int64) + zero
+        x, n_in, in_zero = np.clip(q, lo, 127), n_out, zero
+    base = load_plan(real)
+    plan = Plan(tuple(layers), base.softmax, base.input_scale, base.input_zero)
+    folder = tmp_path_factory.mktemp("c-shapes")
+    card = Card("synthetic", "0" * 64, None)
+    (folder / f"{STEM}.h").write_text(header(plan, card, STEM))
+    (folder / f"{STEM}.c").write_text(source(plan, card, STEM))
+    raw = folder / "images.u8"
+    raw.write_bytes(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+    expected = _reference(plan, images, Engine.load(real).steps[-1])
+    # The synthetic model must not be degenerate: many distinct scores and digits.
+    assert len(np.unique(expected)) > 50 and len(np.unique(expected.argmax(axis=1))) > 5
+    return folder, raw, expected
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m0plus"])
+def test_odd_shapes_identical_to_reference(
+    odd_model: tuple[Path, Path, np.ndarray], target: str
+) -> None:
+    folder, raw, expected = odd_model
+    if target == "host":
+        exe = folder / "driver"
+        _run(
+            _cc(),
+            *STRICT,
+            "-pedantic",
+            "-I",
+            folder,
+            HERE / "driver.c",
+            folder / f"{STEM}.c",
+            "-o",
+            exe,
+        )
+        _run(exe, raw, folder / "out.bin")
+        digits, scores = _records(folder / "out.bin", ODD_IMAGES)
+    else:
+        digits, scores = _qemu_outputs(folder, target, raw, ODD_IMAGES)
+    differ = int(np.sum(np.any(scores != expected, axis=1)))
+    assert differ == 0, f"scores differ on {differ} of {ODD_IMAGES} images"
+    assert np.array_equal(digits, expected.argmax(axis=1))
