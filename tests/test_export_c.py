@@ -186,21 +186,24 @@ def test_cross_compiles_for_cortex_m_without_float_routines(generated: Path, cpu
     assert all(re.fullmatch(r"__aeabi_u?l\w+", name) for name in undefined), undefined
 
 
-def _qemu_outputs(folder: Path, cpu: str, raw: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _qemu_outputs(
+    folder: Path, cpu: str, raw: Path, n: int, portable: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Build folder's model_int8.c for cpu at -O2 with the freestanding driver and run it on
-    the raw images under qemu-arm."""
+    the raw images under qemu-arm; portable forces the portable kernel."""
     gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-arm")
     if gcc is None or qemu is None:
         pytest.skip("needs arm-none-eabi-gcc and qemu-arm (Debian: gcc-arm-none-eabi qemu-user)")
-    elf = folder / f"qemu-{cpu}.elf"
+    elf = folder / f"qemu-{cpu}{'-portable' if portable else ''}.elf"
     flags = [f"-mcpu={cpu}", "-mthumb", "-pedantic", *STRICT, "-ffreestanding", "-nostdlib"]
     flags += ["-static", "-Wl,-Ttext=0x10000", "-I", str(folder)]
+    flags += ["-DEDGE_MNIST_PORTABLE"] if portable else []
     sources = [HERE / "qemu_start.S", HERE / "qemu_driver.c", folder / f"{STEM}.c"]
     _run(gcc, *flags, *sources, "-lgcc", "-o", elf)
     # The kernel the build took: the DSP one has SMLAD, the portable one does not.
     dsp = "smlad" in _run("arm-none-eabi-objdump", "-d", elf).stdout
-    assert dsp == (cpu == "cortex-m4")
-    out = folder / f"qemu-{cpu}.bin"
+    assert dsp == (cpu == "cortex-m4" and not portable)
+    out = elf.with_suffix(".bin")
     with raw.open("rb") as stdin, out.open("wb") as stdout:
         subprocess.run([qemu, str(elf)], stdin=stdin, stdout=stdout, check=True)
     return _records(out, n)
@@ -345,7 +348,7 @@ def odd_model(
     return folder, raw, expected
 
 
-@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m0plus"])
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m4-portable", "cortex-m0plus"])
 def test_odd_shapes_identical_to_reference(
     odd_model: tuple[Path, Path, np.ndarray], target: str
 ) -> None:
@@ -366,7 +369,8 @@ def test_odd_shapes_identical_to_reference(
         _run(exe, raw, folder / "out.bin")
         digits, scores = _records(folder / "out.bin", ODD_IMAGES)
     else:
-        digits, scores = _qemu_outputs(folder, target, raw, ODD_IMAGES)
+        cpu = target.removesuffix("-portable")
+        digits, scores = _qemu_outputs(folder, cpu, raw, ODD_IMAGES, portable=cpu != target)
     differ = int(np.sum(np.any(scores != expected, axis=1)))
     assert differ == 0, f"scores differ on {differ} of {ODD_IMAGES} images"
     assert np.array_equal(digits, expected.argmax(axis=1))

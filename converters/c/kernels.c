@@ -225,28 +225,31 @@ static uint32_t em_uxtb16_ror8(uint32_t v)
     return r;
 }
 
-/* acc[r] += sum u[i] v[r][i] for a block of four rows: UXTB16 widens bytes 0, 2 and 1, 3 of a
+/* acc[r] = sum u[i] v[r][i] for a block of four rows: UXTB16 widens bytes 0, 2 and 1, 3 of a
    word to halfword pairs, and SMLAD does two 16 x 16 multiply-accumulates at once. */
 static const uint8_t *em_dot4(const uint8_t *x, const uint8_t *w, size_t n, uint32_t acc[4])
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const uint8_t *end = x + (n & ~(size_t)3);
     size_t i, t = n & 3u;
-    while (x != end) {
-        uint32_t xw = em_load4(x);
-        uint32_t x02 = __uxtb16(xw), x13 = em_uxtb16_ror8(xw);
-        uint32_t w0 = em_load4(w), w1 = em_load4(w + 4);
-        uint32_t w2 = em_load4(w + 8), w3 = em_load4(w + 12);
-        a0 = __smlad(__uxtb16(w0), x02, a0);
-        a0 = __smlad(em_uxtb16_ror8(w0), x13, a0);
-        a1 = __smlad(__uxtb16(w1), x02, a1);
-        a1 = __smlad(em_uxtb16_ror8(w1), x13, a1);
-        a2 = __smlad(__uxtb16(w2), x02, a2);
-        a2 = __smlad(em_uxtb16_ror8(w2), x13, a2);
-        a3 = __smlad(__uxtb16(w3), x02, a3);
-        a3 = __smlad(em_uxtb16_ror8(w3), x13, a3);
-        x += 4;
-        w += 16;
+    /* Tested at the bottom: one compare and branch per pass, also at -Os. */
+    if (x != end) {
+        do {
+            uint32_t xw = em_load4(x);
+            uint32_t x02 = __uxtb16(xw), x13 = em_uxtb16_ror8(xw);
+            uint32_t w0 = em_load4(w), w1 = em_load4(w + 4);
+            uint32_t w2 = em_load4(w + 8), w3 = em_load4(w + 12);
+            a0 = __smlad(__uxtb16(w0), x02, a0);
+            a0 = __smlad(em_uxtb16_ror8(w0), x13, a0);
+            a1 = __smlad(__uxtb16(w1), x02, a1);
+            a1 = __smlad(em_uxtb16_ror8(w1), x13, a1);
+            a2 = __smlad(__uxtb16(w2), x02, a2);
+            a2 = __smlad(em_uxtb16_ror8(w2), x13, a2);
+            a3 = __smlad(__uxtb16(w3), x02, a3);
+            a3 = __smlad(em_uxtb16_ror8(w3), x13, a3);
+            x += 4;
+            w += 16;
+        } while (x != end);
     }
     acc[0] = (uint32_t)a0;
     acc[1] = (uint32_t)a1;
@@ -294,25 +297,28 @@ static uint32_t em_sum(const uint8_t *x, size_t n)
 static void em_dot2(const uint8_t *x, const uint8_t *end, const uint8_t *w, uint32_t acc[2])
 {
     uint32_t a0 = 0u, a1 = 0u;
-    while (x != end) {
-        uint32_t u;
-        u = x[0];
-        a0 += u * w[0];
-        a1 += u * w[4];
-        EM_IN_ORDER(a0, a1);
-        u = x[1];
-        a0 += u * w[1];
-        a1 += u * w[5];
-        EM_IN_ORDER(a0, a1);
-        u = x[2];
-        a0 += u * w[2];
-        a1 += u * w[6];
-        EM_IN_ORDER(a0, a1);
-        u = x[3];
-        a0 += u * w[3];
-        a1 += u * w[7];
-        x += 4;
-        w += 16;
+    /* Tested at the bottom: one compare and branch per pass, also at -Os. */
+    if (x != end) {
+        do {
+            uint32_t u;
+            u = x[0];
+            a0 += u * w[0];
+            a1 += u * w[4];
+            EM_IN_ORDER(a0, a1);
+            u = x[1];
+            a0 += u * w[1];
+            a1 += u * w[5];
+            EM_IN_ORDER(a0, a1);
+            u = x[2];
+            a0 += u * w[2];
+            a1 += u * w[6];
+            EM_IN_ORDER(a0, a1);
+            u = x[3];
+            a0 += u * w[3];
+            a1 += u * w[7];
+            x += 4;
+            w += 16;
+        } while (x != end);
     }
     acc[0] = a0;
     acc[1] = a1;

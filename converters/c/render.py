@@ -69,10 +69,17 @@ def header(plan: Plan, card: Card, stem: str) -> str:
 
    Contract
    - C99; includes only <stdint.h> and <stddef.h>; no dynamic allocation, no library calls.
+     On cores with the DSP extension (Cortex-M4, M7, M33: the compiler defines
+     __ARM_FEATURE_DSP) a GCC-compatible compiler also takes the compiler's own <arm_acle.h>
+     and runs the fully connected layers on SMLAD, two multiply-accumulates per instruction;
+     elsewhere (Cortex-M0+, RISC-V, a PC) the same arithmetic runs in portable C. Define
+     EDGE_MNIST_PORTABLE to use the portable C everywhere. Both give the same bytes.
    - Integer-only: the fully connected layers and the softmax reproduce the reference TFLite
      interpreter's binary32 roundings with integer arithmetic, so the scores are byte for byte
-     the int8 .tflite model's output (tested on all 10,000 MNIST test images).
-   - Weights, biases and the softmax table are static const (flash).
+     the int8 .tflite model's output (tested on all 10,000 MNIST test images, on a PC and on
+     Cortex-M4 and Cortex-M0+ builds under QEMU).
+   - Weights, biases and the softmax table are static const (flash); the weights are stored
+     as w + 128 in the order the kernels read them (blocks of four rows).
    - RAM: {a + b} bytes of static scratch ({a} + {b}); edge_mnist_predict is therefore not
      reentrant: do not call it from two threads or an interrupt at the same time.
    - Input: 784 uint8 pixels, 28x28 row-major, 0 = background, 255 = ink, framed like MNIST
