@@ -147,14 +147,10 @@ static int32_t em_to_int_half_up(em_num a)
 
 /* The interpreter's requantization: binary32(acc) * binary32(multiplier), rounded to an
    integer with ties to even, plus the output zero point, clamped to the activation range.
-
-   Fast path, exact: when |acc| < 2^24, binary32(acc) is acc, and the product p = |acc| * m
-   (m the multiplier's 24-bit significand, value p * 2^-s) is an exact 48-bit integer. The
-   interpreter rounds p to 24 significant bits and then to an integer; if p / 2^s >= 512 the
-   result clamps whatever the roundings. Otherwise p < 2^(s+9), so the first rounding moves p
-   by at most 2^(s-16), and it cannot change the second unless p's fraction f = p mod 2^s lies
-   within 2^(s-16) of the half 2^(s-1). Then one rounding of p decides: round up when f is
-   above the half. The rare remaining cases (and |acc| >= 2^24) take the step-by-step path. */
+   Fast path, exact: for |acc| < 2^24, p = |acc| * m is exact (value p * 2^-s). If p / 2^s
+   >= 512 the result clamps; else rounding p to 24 bits moves it by at most 2^(s-16), which
+   matters only when p mod 2^s lies that close to 2^(s-1): otherwise one rounding decides.
+   Rare cases take the step-by-step path (proof: docs/2026-12-03-c-kernels.md). */
 static int8_t em_requantize(int32_t acc, em_num mult, int32_t zero, int32_t lo, int32_t hi)
 {
     uint32_t mag = (acc < 0) ? (uint32_t)0u - (uint32_t)acc : (uint32_t)acc;
@@ -189,23 +185,28 @@ static int8_t em_requantize(int32_t acc, em_num mult, int32_t zero, int32_t lo, 
 
 /* ---- fully connected layers --------------------------------------------------------------
 
-   Activations travel as uint8 u = x + 128 (the pixel itself for the first layer) and weights
-   are stored as uint8 v = w + 128, so every multiply is unsigned 8 x 8 bits, the form both
-   kernels below load cheapest. Then, over a row of n inputs,
-       sum (x - z) w = sum u v - 128 sum u + [per-row constant],
-   and the export folds the per-row constant (the input zero point z, sum v, 128 n) into the
-   bias; the kernel subtracts 128 sum u once per layer. All of it is exact arithmetic modulo
-   2^32 and the true accumulator fits int32 (checked at export), so the result is the
-   reference interpreter's accumulator bit for bit.
+   Activations travel as uint8 u = x + 128 (the pixel itself for the first layer), weights as
+   uint8 v = w + 128: unsigned bytes load cheapest on both kernels. sum (x - z) w = sum u v -
+   128 sum u + [a per-row constant the export folds into the bias], exact modulo 2^32, and the
+   true accumulator fits int32 (checked at export). Weight order: rows in blocks of four; per
+   four inputs, four bytes of each row in turn; then the block's n % 4 leftover inputs row by
+   row; rows after the last block row-major. Measurements: docs/2026-12-03-c-kernels.md. */
 
-   Weight order (written at export, read front to back): rows in blocks of four; in a block,
-   for every four inputs, four bytes of row 0, then of rows 1, 2 and 3; then the block's
-   leftover n % 4 inputs row by row. Rows past the last full block follow row-major. Each
-   loaded input thus serves four rows; see docs/2026-12-03-c-kernels.md for the counts. */
+/* acc[r] += the block's leftover n % 4 inputs (t of them), stored row by row. */
+static const uint8_t *em_tail4(const uint8_t *x, const uint8_t *w, size_t t, uint32_t acc[4])
+{
+    size_t i;
+    for (i = 0; i < t; ++i) {
+        acc[0] += (uint32_t)x[i] * w[i];
+        acc[1] += (uint32_t)x[i] * w[t + i];
+        acc[2] += (uint32_t)x[i] * w[2u * t + i];
+        acc[3] += (uint32_t)x[i] * w[3u * t + i];
+    }
+    return w + 4u * t;
+}
 
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(EDGE_MNIST_PORTABLE)
 #include <arm_acle.h>
-#define EM_DSP 1
 
 /* Four bytes from any address (one LDR: ARMv7E-M loads unaligned words). Weights and inputs
    are both read in memory order, so the pairing below holds on either endianness. */
@@ -231,7 +232,6 @@ static const uint8_t *em_dot4(const uint8_t *x, const uint8_t *w, size_t n, uint
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const uint8_t *end = x + (n & ~(size_t)3);
-    size_t i, t = n & 3u;
     /* Tested at the bottom: one compare and branch per pass, also at -Os. */
     if (x != end) {
         do {
@@ -255,46 +255,22 @@ static const uint8_t *em_dot4(const uint8_t *x, const uint8_t *w, size_t n, uint
     acc[1] = (uint32_t)a1;
     acc[2] = (uint32_t)a2;
     acc[3] = (uint32_t)a3;
-    for (i = 0; i < t; ++i) {
-        acc[0] += (uint32_t)x[i] * w[i];
-        acc[1] += (uint32_t)x[i] * w[t + i];
-        acc[2] += (uint32_t)x[i] * w[2u * t + i];
-        acc[3] += (uint32_t)x[i] * w[3u * t + i];
-    }
-    return w + 4u * t;
-}
-
-/* sum u[i]: USADA8 adds the four bytes of a word. */
-static uint32_t em_sum(const uint8_t *x, size_t n)
-{
-    uint32_t s = 0u;
-    size_t i;
-    for (i = 0; i + 4u <= n; i += 4u) {
-        s = __usada8(em_load4(x + i), 0u, s);
-    }
-    for (; i < n; ++i) {
-        s += x[i];
-    }
-    return s;
+    return em_tail4(x, w, n & 3u, acc);
 }
 #else
-#define EM_DSP 0
 
-/* An empty statement that gcc must assume reads and writes a and b: it keeps the sums in
-   source order, one input at a time. Otherwise gcc loads all four inputs first and sums
-   four products per row before adding them, which needs more than the eight low registers
-   of a Cortex-M0+ and spills (41 instead of 33 instructions per 8 MACs with gcc 12.2 -O2;
-   docs/2026-12-03-c-kernels.md). */
+/* Keeps the sums in source order (gcc must assume the empty asm reads and writes a and b):
+   else gcc sums four products per row first, which spills on a Cortex-M0+'s eight low
+   registers (41 instead of 33 instructions per 8 MACs, gcc 12.2 -O2). */
 #if defined(__GNUC__)
 #define EM_IN_ORDER(a, b) __asm__("" : "+r"(a), "+r"(b))
 #else
 #define EM_IN_ORDER(a, b) ((void)0)
 #endif
 
-/* acc[0], acc[1] = sum u[i] v[r][i] for two rows of a block (w points at the first one's
-   bytes; the block's stride is 16 bytes per four inputs): two rows per pass keep the loop in
-   the eight registers a Cortex-M0+ multiplies in; byte loads with constant offsets and one
-   32-bit multiply per MAC (single cycle on most Cortex-M0+). */
+/* acc[0], acc[1] = sum u[i] v[r][i] for two rows of a block (16 bytes per four inputs): two
+   rows per pass fit a Cortex-M0+'s eight low registers; byte loads with constant offsets and
+   one 32-bit multiply per MAC (single cycle on most Cortex-M0+). */
 static void em_dot2(const uint8_t *x, const uint8_t *end, const uint8_t *w, uint32_t acc[2])
 {
     uint32_t a0 = 0u, a1 = 0u;
@@ -329,20 +305,14 @@ static void em_dot2(const uint8_t *x, const uint8_t *end, const uint8_t *w, uint
 static const uint8_t *em_dot4(const uint8_t *x, const uint8_t *w, size_t n, uint32_t acc[4])
 {
     const uint8_t *end = x + (n & ~(size_t)3);
-    size_t i, t = n & 3u;
     em_dot2(x, end, w, acc);
     em_dot2(x, end, w + 8, acc + 2);
     w += 4u * (n & ~(size_t)3);
-    x = end;
-    for (i = 0; i < t; ++i) {
-        acc[0] += (uint32_t)x[i] * w[i];
-        acc[1] += (uint32_t)x[i] * w[t + i];
-        acc[2] += (uint32_t)x[i] * w[2u * t + i];
-        acc[3] += (uint32_t)x[i] * w[3u * t + i];
-    }
-    return w + 4u * t;
+    return em_tail4(end, w, n & 3u, acc);
 }
+#endif
 
+/* sum u[i], once per layer (about 0.01 instructions per MAC). */
 static uint32_t em_sum(const uint8_t *x, size_t n)
 {
     uint32_t s = 0u;
@@ -352,7 +322,6 @@ static uint32_t em_sum(const uint8_t *x, size_t n)
     }
     return s;
 }
-#endif
 
 /* One row: the rows past the last block of four. */
 static uint32_t em_dot1(const uint8_t *x, const uint8_t *w, size_t n)
@@ -403,9 +372,9 @@ static void fc_u8(const uint8_t *x, uint8_t *y, const uint8_t *w, const uint32_t
     }
 }
 
-/* The interpreter's int8 softmax, on inputs u = x + 128: e_j = table[max - x_j] (binary32 exp(-scale * beta * k)),
-   s = e_0 + ... + e_(n-1) in order, inv = 1 / (s * output_scale), y_j = round(e_j * inv) +
-   zero, ties away from zero, clamped to int8. */
+/* The interpreter's int8 softmax, on inputs u = x + 128: e_j = table[max - u_j] (binary32
+   exp(-scale * beta * k)), s = e_0 + ... + e_(n-1) in order, inv = 1 / (s * output_scale),
+   y_j = round(e_j * inv) + zero, ties away from zero, clamped to int8. */
 static void softmax_u8(const uint8_t *x, int8_t *y, size_t n, const uint32_t table[256],
                        uint32_t output_scale_bits, int32_t zero)
 {
