@@ -42,11 +42,6 @@ class Dense:
         n_out, n_in = self.weights.shape
         return int(n_in), int(n_out)
 
-    def folded_bias(self) -> np.ndarray:
-        """bias - input_zero * sum(weights[o]): the bias for int8 inputs taken as they are."""
-        w = self.weights.astype(np.int64)
-        return (self.bias.astype(np.int64) - self.input_zero * w.sum(axis=1)).astype(np.int32)
-
 
 @dataclass(frozen=True)
 class Softmax:

@@ -12,6 +12,7 @@ from importlib import resources
 
 import numpy as np
 
+from .layout import kernel_bias, kernel_weights
 from .plan import Plan, float_bits, split_float
 
 PER_LINE = 24
@@ -68,10 +69,17 @@ def header(plan: Plan, card: Card, stem: str) -> str:
 
    Contract
    - C99; includes only <stdint.h> and <stddef.h>; no dynamic allocation, no library calls.
+     On cores with the DSP extension (Cortex-M4, M7, M33: the compiler defines
+     __ARM_FEATURE_DSP) a GCC-compatible compiler also takes the compiler's own <arm_acle.h>
+     and runs the fully connected layers on SMLAD, two multiply-accumulates per instruction;
+     elsewhere (Cortex-M0+, RISC-V, a PC) the same arithmetic runs in portable C. Define
+     EDGE_MNIST_PORTABLE to use the portable C everywhere. Both give the same bytes.
    - Integer-only: the fully connected layers and the softmax reproduce the reference TFLite
      interpreter's binary32 roundings with integer arithmetic, so the scores are byte for byte
-     the int8 .tflite model's output (tested on all 10,000 MNIST test images).
-   - Weights, biases and the softmax table are static const (flash).
+     the int8 .tflite model's output (tested on all 10,000 MNIST test images, on a PC and on
+     Cortex-M4 and Cortex-M0+ builds under QEMU).
+   - Weights, biases and the softmax table are static const (flash); the weights are stored
+     as w + 128 in the order the kernels read them (blocks of four rows).
    - RAM: {a + b} bytes of static scratch ({a} + {b}); edge_mnist_predict is therefore not
      reentrant: do not call it from two threads or an interrupt at the same time.
    - Input: 784 uint8 pixels, 28x28 row-major, 0 = background, 255 = ink, framed like MNIST
@@ -107,9 +115,8 @@ def _layer_arrays(i: int, plan: Plan) -> str:
     layer = plan.layers[i]
     ms, es = zip(*(split_float(np.float32(v)) for v in layer.multiplier), strict=True)
     return (
-        _array("int8_t", f"k_w{i}", layer.weights)
-        # The first layer takes the pixel, which is already input - zero point.
-        + _array("int32_t", f"k_b{i}", layer.bias if i == 0 else layer.folded_bias())
+        _array("uint8_t", f"k_w{i}", kernel_weights(layer))
+        + _array("uint32_t", f"k_b{i}", kernel_bias(layer), "{}u")
         + _array("uint32_t", f"k_m{i}", np.array(ms), "{}u")
         + _array("int8_t", f"k_e{i}", np.array(es))
     )
@@ -118,10 +125,9 @@ def _layer_arrays(i: int, plan: Plan) -> str:
 def _call(i: int, plan: Plan, src: str, dst: str) -> str:
     layer = plan.layers[i]
     n_in, n_out = layer.shape
-    kernel = "fc_u8" if i == 0 else "fc_s8"
     per_channel = int(layer.multiplier.size > 1)
     return (
-        f"    {kernel}({src}, {dst}, k_w{i}, k_b{i}, {n_in}u, {n_out}u, k_m{i}, k_e{i}, "
+        f"    fc_u8({src}, {dst}, k_w{i}, k_b{i}, {n_in}u, {n_out}u, k_m{i}, k_e{i}, "
         f"{per_channel}, {layer.zero_point}, {layer.lo}, {layer.hi});\n"
     )
 
@@ -146,7 +152,7 @@ def source(plan: Plan, card: Card, stem: str) -> str:
     )
     parts.append(
         "\n/* ---- activations (RAM) ----------------------------------------------------------- */\n\n"
-        f"static int8_t s_a[{a}];\n" + (f"static int8_t s_b[{b}];\n" if b else "")
+        f"static uint8_t s_a[{a}];\n" + (f"static uint8_t s_b[{b}];\n" if b else "")
     )
     calls = []
     for i in range(len(plan.layers)):
@@ -162,7 +168,7 @@ def source(plan: Plan, card: Card, stem: str) -> str:
         "    int8_t *out = (scores != NULL) ? scores : local;\n"
         "    int best = 0;\n    int j;\n"
         + "".join(calls)
-        + f"    softmax_s8({last}, out, {n}u, k_exp, 0x{scale_bits:08X}u, {sm.zero_point});\n"
+        + f"    softmax_u8({last}, out, {n}u, k_exp, 0x{scale_bits:08X}u, {sm.zero_point});\n"
         f"    for (j = 1; j < {n}; ++j) {{\n"
         "        if (out[j] > out[best]) {\n            best = j;\n        }\n    }\n"
         "    return best;\n}\n"

@@ -75,7 +75,7 @@ def _executed(emulator: str, elf: Path) -> int:
     return total
 
 
-def instructions_per_inference(source_dir: Path, cpu: str) -> int | None:
+def instructions_per_inference(source_dir: Path, cpu: str, opt: str = "-Os") -> int | None:
     """Executed instructions for one edge_mnist_predict call, or None without QEMU."""
     emulator = qemu()
     if emulator is None:
@@ -84,8 +84,8 @@ def instructions_per_inference(source_dir: Path, cpu: str) -> int | None:
     (source_dir / "harness.c").write_text(HARNESS)
     counts = []
     for runs in (1, 2):
-        elf = source_dir / f"icount-{cpu}-{runs}.elf"
-        cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-Os", "-std=c99"]
+        elf = source_dir / f"icount-{cpu}{opt}-{runs}.elf"
+        cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", opt, "-std=c99"]
         cmd += ["-ffreestanding", "-nostdlib", "-static", "-Wl,-Ttext=0x10000", f"-DRUNS={runs}"]
         cmd += ["-I", str(source_dir), "start.S", "harness.c", "model_int8.c", "-lgcc"]
         subprocess.run([*cmd, "-o", str(elf)], check=True, cwd=source_dir)

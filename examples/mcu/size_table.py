@@ -1,15 +1,17 @@
 """Flash, RAM, instructions and estimated cycles of the generated C on Cortex-M4 and M0+.
 
-For every architecture in the registry: train it briefly (``edge-mnist pipeline --epochs 1``)
-unless WORK/<arch>/model_int8.tflite exists, generate the C, cross-compile it with Debian's
-``arm-none-eabi-gcc`` (``-mthumb -Os``) and print the sections that ``arm-none-eabi-size -A``
-reports, the worst-case stack from ``-fstack-usage``, the instructions one inference executes
-(counted under QEMU when ``qemu-arm`` is installed, see icount.py) and a cycle estimate.
+For every architecture in the registry (or those named with --arch): train it briefly
+(``edge-mnist pipeline --epochs 1``) unless WORK/<arch>/model_int8.tflite exists, generate the
+C, cross-compile it with Debian's ``arm-none-eabi-gcc`` (``-mthumb``, at -O2 and at -Os) and
+print the sections that ``arm-none-eabi-size -A`` reports, the worst-case stack from
+``-fstack-usage``, the instructions one inference executes (counted under QEMU when
+``qemu-arm`` is installed, see icount.py), per multiply-accumulate, and a cycle estimate.
 
-    python examples/mcu/size_table.py --work /tmp/c-sizes [--json sizes.json]
+    python examples/mcu/size_table.py --work /tmp/c-sizes [--arch mlp-300x2] [--json t.json]
 
-The cycles are estimates, not measurements: the counted instructions times the cycles per
-instruction of the compiled inner loops, from the instruction timings in ARM's technical
+Counted: instructions (every instruction executed, two inferences minus one). Estimated:
+cycles, as the counted instructions times the cycles per instruction of the compiled inner
+loop (which executes over 90% of them), from the instruction timings in ARM's technical
 reference manuals with zero-wait-state memory. Real boards add flash wait states (or XIP
 cache misses, e.g. the RP2040), which this does not model.
 """
@@ -30,16 +32,18 @@ from edge_mnist.converters.c import STEM, export_c, load_plan
 from edge_mnist.models.registry import ARCHITECTURES
 
 CORES = {
-    # Inner loops at -Os (gcc 12.2): first layer LDRSB, LDRB (2 + 1 pipelined), SMLABB 1, LDR
-    # of the loop bound 2, CMP 1, taken BNE 2: 9 cycles for 7 instructions; the other layers
-    # LDRSB, LDRSB (2 + 1), CMP, SMLABB, BNE (2): 7 for 5.
-    "cortex-m4": {"cpi": 1.3, "mhz": 168},
-    # First layer LDR, LDRB, LDRSB (2 each), ADDS, MULS (single-cycle multiplier), ADDS, CMP,
-    # taken BNE (2): 12 cycles for 8 instructions; the others 16 for 11.
-    "cortex-m0plus": {"cpi": 1.5, "mhz": 133},
+    # The SMLAD kernel's loop (gcc 12.2 -O2, 16 MACs): two LDRD of weights (3 each), one LDR
+    # of inputs (2), ten UXTB16 and eight SMLAD (1 each), MOV, ADD, CMP (1 each) and the taken
+    # BNE (2): 31 cycles for 25 instructions.
+    "cortex-m4": {"cpi": 1.25, "mhz": 168},
+    # The portable kernel's loop (-O2, 8 MACs): twelve LDRB (2 each), eight MULS (single-cycle
+    # multiplier), eight ADDS, MOVS, two pointer ADDS, CMP (1 each), taken BNE (2): 46 cycles
+    # for 33 instructions.
+    "cortex-m0plus": {"cpi": 1.4, "mhz": 133},
 }
+OPTS = ("-O2", "-Os")
 # Freestanding: gcc's own <stdint.h>, so newlib need not be installed.
-FLAGS = ["-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffreestanding"]
+FLAGS = ["-mthumb", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-ffreestanding"]
 FLAGS += ["-fstack-usage"]  # a .su file per object: each function's frame
 
 
@@ -72,32 +76,35 @@ def _stack(su: Path) -> int:
 
 
 def measure(model: Path, build: Path) -> list[dict[str, object]]:
-    """One row per core for one .tflite."""
+    """One row per core and optimization level for one .tflite."""
     export_c(model, build)
     plan = load_plan(model)
     rows = []
     for cpu, cost in CORES.items():
-        obj = build / f"{cpu}.o"
-        src = build / f"{STEM}.c"
-        cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", *FLAGS, "-c", str(src), "-o", str(obj)]
-        subprocess.run(cmd, check=True, cwd=build)
-        sec = _sections(obj)
-        instructions = instructions_per_inference(build, cpu)
-        cycles = None if instructions is None else instructions * float(cost["cpi"])
-        rows.append(
-            {
-                "core": cpu,
-                **sec,
-                "flash": sec["text"] + sec["rodata"] + sec["data"],
-                "ram": sec["data"] + sec["bss"],
-                "stack_max": _stack(obj.with_suffix(".su")),
-                "macs": plan.macs,
-                "instructions": instructions,
-                "est_cycles": None if cycles is None else round(cycles),
-                "est_ms": None if cycles is None else round(cycles / (cost["mhz"] * 1e3), 1),
-                "at_mhz": cost["mhz"],
-            }
-        )
+        for opt in OPTS:
+            obj = build / f"{cpu}{opt}.o"
+            src = build / f"{STEM}.c"
+            cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", opt, *FLAGS, "-c", str(src)]
+            subprocess.run([*cmd, "-o", str(obj)], check=True, cwd=build)
+            sec = _sections(obj)
+            instructions = instructions_per_inference(build, cpu, opt)
+            cycles = None if instructions is None else instructions * float(cost["cpi"])
+            rows.append(
+                {
+                    "core": cpu,
+                    "opt": opt,
+                    **sec,
+                    "flash": sec["text"] + sec["rodata"] + sec["data"],
+                    "ram": sec["data"] + sec["bss"],
+                    "stack_max": _stack(obj.with_suffix(".su")),
+                    "macs": plan.macs,
+                    "instructions": instructions,
+                    "per_mac": None if instructions is None else round(instructions / plan.macs, 2),
+                    "est_cycles": None if cycles is None else round(cycles),
+                    "est_ms": None if cycles is None else round(cycles / (cost["mhz"] * 1e3), 2),
+                    "at_mhz": cost["mhz"],
+                }
+            )
     return rows
 
 
@@ -110,6 +117,9 @@ def _cell(value: object) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, required=True, help="folder for models and builds")
+    parser.add_argument(
+        "--arch", action="append", choices=list(ARCHITECTURES), help="only these (repeatable)"
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()
     if shutil.which("arm-none-eabi-gcc") is None:
@@ -117,11 +127,11 @@ def main() -> int:
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     table = []
-    for arch in ARCHITECTURES:
+    for arch in args.arch or ARCHITECTURES:
         for row in measure(_model(args.work, arch), args.work / arch / "c"):
             table.append({"arch": arch, **row})
-    head = ["arch", "core", "text", "rodata", "data", "bss", "flash", "ram", "stack_max"]
-    head += ["macs", "instructions", "est_cycles", "est_ms"]
+    head = ["arch", "core", "opt", "text", "rodata", "data", "bss", "flash", "ram", "stack_max"]
+    head += ["macs", "instructions", "per_mac", "est_cycles", "est_ms"]
     if qemu() is None:
         print("qemu-arm not found: no instruction counts (Debian: qemu-user)", file=sys.stderr)
     print(" | ".join(head))

@@ -83,6 +83,21 @@ int main(void)
         }
         cases += 5;
     }
+    /* Requantization near the ties, where the interpreter's two roundings (to 24 bits, then
+       to an integer) can differ from one: acc * m within a few units of (k + 1/2) * 2^s. */
+    for (i = 0; i < 1000000; ++i) {
+        float m = random_float(-20, -4);
+        double half_step = ((double)(next() % 300u) + 0.5) / (double)m;
+        int32_t acc = (int32_t)half_step + (int32_t)(next() % 7u) - 3;
+        em_num em = em_from_bits(bits_of(m));
+        volatile float req = (float)acc * m;
+        float rounded = nearbyintf(req);
+        float clamped = rounded < -125.0f ? -125.0f : (rounded > 130.0f ? 130.0f : rounded);
+        if (acc < 0x40000000 && em_requantize(acc, em, -3, -128, 127) != (int32_t)clamped - 3) {
+            ++failures;
+        }
+        ++cases;
+    }
     printf("%ld cases, %ld failures\n", cases, failures);
     return failures != 0;
 }
