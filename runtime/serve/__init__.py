@@ -4,18 +4,28 @@ Use it from Python::
 
     from edge_mnist.runtime.serve import make_server, serve_forever
     serve_forever(make_server("model_int8.tflite", "127.0.0.1", 8000))
+
+The names below load their module on first use: the command lines read ``options`` (and the
+defaults in ``limits``) for every command, which must not load http.server and the model.
 """
 
-from .launch import run
-from .server import DigitServer, Limits, make_server, parse_size, serve_forever
-from .service import DigitService
+from __future__ import annotations
 
-__all__ = [
-    "DigitServer",
-    "DigitService",
-    "Limits",
-    "make_server",
-    "parse_size",
-    "run",
-    "serve_forever",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "launch": ("run",),
+    "limits": ("Limits", "parse_size"),
+    "server": ("DigitServer", "make_server", "serve_forever"),
+    "service": ("DigitService",),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
