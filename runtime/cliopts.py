@@ -81,6 +81,19 @@ def plot_opt() -> Opt:
     return Opt("plot", ("--plot",), Path, help=PLOT_HELP, metavar="FILE")
 
 
+def require_plotting() -> None:
+    """Refuse --plot up front, before any work, when matplotlib cannot be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        from .errors import InvalidInputError
+
+        raise InvalidInputError(
+            "--plot needs matplotlib, which is not installed.",
+            "pip install matplotlib (or 'edge-mnist[plot]'), or leave out --plot.",
+        ) from None
+
+
 def is_stdout(path: Path | str | None) -> bool:
     """True when an output option asks for standard output ('-')."""
     return path is not None and str(path) == STDOUT

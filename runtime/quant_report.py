@@ -302,16 +302,32 @@ def format_table(doc: dict[str, Any]) -> str:
         f"({doc['images']} test images)",
         head,
     ]
-    for r in doc["layers"]:
+    labels = layer_labels(doc["layers"])
+    for r, label in zip(doc["layers"], labels, strict=True):
         mark = " *" if r["index"] == doc["worst_index"] else ""
         lines.append(
-            f"{r['index']:>2} {short_name(r['name'], r['op']):<22} {r['op']:<15} {r['snr_db']:>7.1f} "
+            f"{r['index']:>2} {label:<22} {r['op']:<15} {r['snr_db']:>7.1f} "
             f"{r['layer_snr_db']:>7.1f} {r['cosine']:>8.5f} {r['max_abs_error']:>9.4f} "
             f"{r['mean_abs_error']:>9.5f} {r['saturated']:>6.2%} {r['range_used']:>6.1%} "
             f"{r['scale']:>10.6f} {r['zero_point']:>5}{mark}"
         )
-    lines.append(f"worst layer (lowest own SNR): {doc['worst_index']} {doc['worst_layer']}")
+    worst = labels[[r["index"] for r in doc["layers"]].index(doc["worst_index"])]
+    lines.append(f"worst layer (lowest own SNR): {doc['worst_index']} {worst}")
     return "\n".join(lines)
+
+
+def layer_labels(layers: Sequence[dict[str, Any]]) -> list[str]:
+    """A readable label per layer row of a report. A Keras Dense layer with a softmax becomes
+    two ops in TFLite: the fully connected one outputs logits, not the layer's probabilities,
+    so it is labelled "logits" (its Keras name would say "probabilities")."""
+    labels = []
+    for i, r in enumerate(layers):
+        following = layers[i + 1]["op"] if i + 1 < len(layers) else ""
+        if following.upper() == "SOFTMAX" and r["op"].upper() != "SOFTMAX":
+            labels.append("logits")
+        else:
+            labels.append(short_name(r["name"], r["op"]))
+    return labels
 
 
 def short_name(name: str, op: str = "") -> str:

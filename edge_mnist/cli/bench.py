@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from edge_mnist.runtime.bench.options import DIFF_OPTIONS, RUN_OPTIONS
 
-from .app import app, console, err
+from .app import Group, app, console, err
 from .specs import spec_options
 
 if TYPE_CHECKING:
@@ -26,17 +25,17 @@ if TYPE_CHECKING:
 HELP = (
     "Time models on this device: our runtime against the raw interpreter loop.\n\n"
     "Two forms:\n\n"
-    "[bold]edge-mnist bench MODEL... \\[OPTIONS][/] (short for [bold]bench run[/]): for each "
+    "edge-mnist bench MODEL... [OPTIONS] (short for 'bench run'): for each "
     "model × backend × batch size, the load time, first inference, latency percentiles, "
     "throughput, file size, memory and our runtime's overhead over the bare interpreter; "
     "see 'bench run --help'.\n\n"
-    "[bold]edge-mnist bench diff OLD.json NEW.json \\[--max-regression 10%][/]: a table of "
+    "edge-mnist bench diff OLD.json NEW.json [--max-regression 10%]: a table of "
     "p50 changes between two 'bench --json' reports; exits 1 when any p50 regressed beyond "
     "the threshold."
 )
 
 
-class _DefaultRun(TyperGroup):
+class _DefaultRun(Group):
     """Routes 'bench MODEL...' to 'bench run MODEL...' when the first word is no subcommand."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -50,7 +49,7 @@ bench_app = typer.Typer(
     help=HELP,
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

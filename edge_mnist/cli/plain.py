@@ -10,26 +10,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from edge_mnist.runtime.textfmt import align, confidence
+
 
 def emit(text: str) -> None:
     """Print ``text`` on stdout. A character the terminal's encoding lacks (a file name that is
     not valid UTF-8, a C locale) is shown as a backslash escape instead of failing."""
     encoding = sys.stdout.encoding or "utf-8"
     sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
-
-
-def columns(rows: list[list[str]], right: frozenset[int] = frozenset()) -> list[str]:
-    """Rows of cells as aligned lines: columns in ``right`` are right-justified, the last column
-    is not padded."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(w) if i in right else (cell if i == len(row) - 1 else cell.ljust(w))
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
 
 
 def predictions(title: str, items: list[Any]) -> str:
@@ -39,9 +27,9 @@ def predictions(title: str, items: list[Any]) -> str:
         if item.error:
             rows.append([item.source, "-", "-", "error"])
         else:
-            top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
-            rows.append([item.source, str(item.digit), f"{item.confidence:.3f}", top])
-    return "\n".join([title, *columns(rows, right=frozenset({1, 2}))])
+            top = "  ".join(f"{d}:{confidence(p)}" for d, p in item.top3)
+            rows.append([item.source, str(item.digit), confidence(item.confidence), top])
+    return "\n".join([title, *align(rows, right=frozenset({1, 2}))])
 
 
 def model_facts(title: str, facts: dict[str, Any]) -> str:
@@ -70,4 +58,4 @@ def model_facts(title: str, facts: dict[str, Any]) -> str:
         scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
         precision, fmt = entry.get("precision", "?"), entry.get("format", "?")
         rows.append(["manifest", f"{precision} {fmt}{scored}, sha256 {ok}"])
-    return "\n".join([title, *columns(rows)])
+    return "\n".join([title, *align(rows)])

@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..cliopts import Opt, backend_opt, is_stdout, json_opt, plot_opt, threads_opt
+from ..cliopts import (
+    Opt,
+    backend_opt,
+    is_stdout,
+    json_opt,
+    plot_opt,
+    require_plotting,
+    threads_opt,
+)
 from .config import DEFAULT_BATCHES, PIXEL_FORMS, BenchConfig, parse_batches, parse_percent
 from .errors import BenchError
 from .timing import DEFAULT_RUNS, DEFAULT_WARMUP
@@ -94,8 +102,6 @@ def bench_config(values: dict[str, Any]) -> BenchConfig:
                 f"give a file name, e.g. {Path(target) / ('bench.' + option.replace('plot', 'png'))}.",
             )
     if values["plot"] is not None:
-        from .render import require_plotting
-
         require_plotting()
     return config
 
