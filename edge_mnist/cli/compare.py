@@ -92,7 +92,7 @@ def compare(
         float, typer.Option(help="The gate: most points int8 may lose against float.")
     ] = 0.5,
     runs: Annotated[
-        int | None, typer.Option(min=1, help="Timed calls per bench series (default: bench's).")
+        int | None, typer.Option(help="Timed calls per bench series (default: bench's).")
     ] = None,
     reuse: Annotated[
         bool,
@@ -128,6 +128,8 @@ def compare(
         check_plot_available()
     if not 1 <= calibration_samples <= 55_000:
         raise UsageError(f"--calibration-samples must be in 1..55000, got {calibration_samples}.")
+    if runs is not None and runs < 1:  # as 'bench --runs' says it, before any training
+        raise UsageError(f"--runs must be at least 1, got {runs}.")
     validate_limits(max_drop)
     archs = training.pop("arch") or list(ARCHITECTURES)
     configs = [train_config({**training, "arch": a}) for a in archs]

@@ -20,7 +20,7 @@ from edge_mnist.errors import UsageError
 from edge_mnist.robustness.variations import VARIATIONS, Variation
 from edge_mnist.runtime import Classifier
 from edge_mnist.runtime.errors import ImageError
-from edge_mnist.runtime.labelled import labelled_files  # re-exported for robustness callers
+from edge_mnist.runtime.labelled import labelled_files
 from edge_mnist.runtime.preprocess import load_image, to_mnist
 
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
