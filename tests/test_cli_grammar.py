@@ -108,6 +108,43 @@ def test_the_walk_sees_a_second_meaning() -> None:
     assert sorted(c.split(":")[0] for c in clashes) == ["--json", "--json", "-b"]
 
 
+@pytest.mark.parametrize("tool", ["bench", "serve"])
+def test_both_front_ends_of_a_device_tool_have_the_same_options(tool: str) -> None:
+    """'python -m edge_mnist.runtime.<tool>' (argparse) and 'edge-mnist <tool>' (Typer) are
+    built from one option list: same names, flags and defaults."""
+    import argparse
+
+    from edge_mnist.runtime.cliopts import add_arguments
+
+    if tool == "bench":
+        from edge_mnist.runtime.bench.options import RUN_OPTIONS as OPTIONS
+    else:
+        from edge_mnist.runtime.serve.options import OPTIONS
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, OPTIONS)
+    argparse_flags = {
+        flag: action.default
+        for action in parser._actions
+        for flag in action.option_strings
+        if flag not in ("-h", "--help")
+    }
+    command = dict(_commands())["bench run" if tool == "bench" else tool]
+    typer_flags = {
+        flag: None if p.multiple else p.default
+        for p in command.params
+        if p.param_type_name == "option"
+        for flag in p.opts
+        if flag not in ("-h", "--help", "--keras")  # --keras needs TensorFlow: host only
+    }
+    assert argparse_flags == typer_flags
+    if tool == "serve":
+        from edge_mnist.runtime.serve import Limits
+
+        assert typer_flags["--timeout"] == Limits().timeout
+        assert typer_flags["--max-connections"] == Limits().max_connections
+        assert typer_flags["--max-body"] == "4M" and Limits().max_body == 4 << 20
+
+
 @pytest.fixture(scope="module")
 def digits(test_images: tuple[np.ndarray, np.ndarray], tmp_path_factory: Any) -> Path:
     """MNIST test digits as PNG files in subfolders 0 to 9: 6 of each digit."""
