@@ -8,13 +8,15 @@ this module imports nothing outside the standard library and the backend names.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import BACKENDS
+
+if TYPE_CHECKING:  # argparse only for the python -m front ends, not every edge-mnist start
+    import argparse
 
 # The one meaning of --json everywhere: a file to write the report to, "-" for stdout.
 STDOUT = "-"
@@ -126,7 +128,7 @@ def _argparse_help(o: Opt) -> str:
 
 def values(ns: argparse.Namespace | Mapping[str, Any], opts: Sequence[Opt]) -> dict[str, Any]:
     """The options' values by name, repeatable ones as tuples, from either front end."""
-    get = ns.get if isinstance(ns, Mapping) else lambda k: getattr(ns, k)
+    get = ns.get if isinstance(ns, Mapping) else lambda k: getattr(ns, k)  # argparse.Namespace
     out = {}
     for o in opts:
         value = get(o.name)
