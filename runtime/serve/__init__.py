@@ -11,8 +11,9 @@ defaults in ``limits``) for every command, which must not load http.server and t
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from ..lazy import load, where
 
 _EXPORTS = {
     "launch": ("run",),
@@ -20,12 +21,9 @@ _EXPORTS = {
     "server": ("DigitServer", "make_server", "serve_forever"),
     "service": ("DigitService",),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_WHERE = where(_EXPORTS)
 __all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+    return load(__name__, _WHERE, name)
