@@ -304,3 +304,20 @@ def test_the_blocker_blocks(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.stdout.strip() == "blocked", result.stderr
+
+
+@pytest.mark.parametrize("command", ["bench", "info"])
+def test_json_dash_prints_only_json_on_stdout(artifacts: Path, command: str) -> None:
+    model = str(artifacts / MODEL)
+    argv = {
+        "bench": ["bench", model, "--batch", "1", "--runs", "3", "--warmup", "0", "-q"],
+        "info": ["info", model],
+    }[command]
+    result = runner.invoke(app, [*argv, "--json", "-"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # no table, no "Wrote" line around it
+    if command == "bench":
+        assert doc["settings"]["runs"] == 3 and doc["settings"]["batches"] == [1]
+        assert [m["name"] for m in doc["models"]] == [MODEL]
+    else:
+        assert doc["format"] == "tflite" and doc["input"]["shape"][-1] == 784
