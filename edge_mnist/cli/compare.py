@@ -11,7 +11,7 @@ import typer
 from edge_mnist.runtime.cliopts import is_stdout
 from edge_mnist.runtime.textfmt import size
 
-from .app import app, check_output, console, err, write_json_out
+from .app import app, console, err, write_json_out
 from .options import DataDir, JsonOut, Plot, Quiet
 from .training import (
     TRAINING_OPTIONS,
@@ -116,7 +116,6 @@ def compare(
 
     from .render import selection_table
 
-    check_output(json_file)
     check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(plot)
     export = export or bench

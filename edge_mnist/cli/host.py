@@ -199,7 +199,6 @@ def check(
 
     from .render import gate_table
 
-    check_output(json_file)
     check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(junit)
     report = run_gate(

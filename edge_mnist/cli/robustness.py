@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import app, check_output, console, err, write_json_out
+from .app import app, console, err, write_json_out
 from .options import Backend, DataDir, JsonOut, Limit, ModelArg, Plot
 
 
@@ -94,7 +94,6 @@ def robustness(
     from edge_mnist.robustness.report import plot_report, robustness_report
     from edge_mnist.runtime.cliopts import is_stdout, require_plotting
 
-    check_output(json_file)
     check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(plot)
     if plot is not None:
