@@ -40,6 +40,7 @@ def predict(
     """Classify digits in images or an IDX file (device side: no TensorFlow needed).
 
     The table shows the first 50 inputs; --json FILE (or --json - for stdout) has every one.
+    --limit N classifies the first N images of all the inputs, in order.
     """
     from edge_mnist.runtime import Classifier
     from edge_mnist.runtime.cliopts import is_stdout

@@ -42,7 +42,7 @@ Limit = Annotated[
         "--limit",
         min=1,
         metavar="N",
-        help="Use only N of the images (default: all; which N: see above).",
+        help="Use only N images (default: all); the description above says which N.",
         show_default=False,
     ),
 ]
