@@ -189,6 +189,9 @@ def test_predict_reads_labelled_folders_and_limit(artifacts: Path, digits: Path)
     assert text.exit_code == 0, text.output
     lines = text.stdout.splitlines()
     assert len(lines) == 2 + 50 + 2  # title, header, 50 rows, "... and 10 more", accuracy
+    assert lines[1].split() == ["input", "digit", "label", "confidence", "top", "3"]
+    first = report["items"][0]
+    assert lines[2].split()[:3] == [first["source"], str(first["digit"]), str(first["label"])]
     assert lines[-2] == "... and 10 more: --json FILE (or --json - for stdout) lists every row."
     assert lines[-1] == f"Accuracy: {report['accuracy']:.2%} on 60 images."
     limited = runner.invoke(app, ["predict", model, str(digits), "--limit", "7", "--json", "-"])

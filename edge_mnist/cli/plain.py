@@ -21,15 +21,19 @@ def emit(text: str) -> None:
 
 
 def predictions(title: str, items: list[Any]) -> str:
-    """'predict': a title line, then input, digit, confidence and top 3 per input."""
-    rows = [["input", "digit", "confidence", "top 3"]]
+    """'predict': a title line, then input, digit, confidence and top 3 per input, with a label
+    column when the inputs are labelled (digit folders, IDX labels)."""
+    labelled = any(item.label is not None for item in items)
+    rows = [["input", "digit", *(["label"] if labelled else []), "confidence", "top 3"]]
     for item in items:
+        label = ["-" if item.label is None else str(item.label)] if labelled else []
         if item.error:
-            rows.append([item.source, "-", "-", "error"])
+            rows.append([item.source, "-", *label, "-", "error"])
         else:
             top = "  ".join(f"{d}:{confidence(p)}" for d, p in item.top3)
-            rows.append([item.source, str(item.digit), confidence(item.confidence), top])
-    return "\n".join([title, *align(rows, right=frozenset({1, 2}))])
+            rows.append([item.source, str(item.digit), *label, confidence(item.confidence), top])
+    right = frozenset({1, 2, 3} if labelled else {1, 2})
+    return "\n".join([title, *align(rows, right=right)])
 
 
 def model_facts(title: str, facts: dict[str, Any]) -> str:
