@@ -3,20 +3,17 @@ architecture, marker area proportional to the int8 file size, the front connecte
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 from edge_mnist.errors import UsageError
 from edge_mnist.runtime.atomic import atomic_path
+from edge_mnist.runtime.cliopts import require_plotting
 
 
 def check_plot_available() -> None:
     """Fail before training if --plot cannot work."""
-    if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError(
-            "--plot needs matplotlib, which is not installed.", "pip install matplotlib"
-        )
+    require_plotting()
 
 
 def plot_pareto(rows: list[dict[str, Any]], target: Path, title: str = "") -> None:

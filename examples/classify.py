@@ -14,10 +14,12 @@ from pathlib import Path
 try:
     from edge_mnist.runtime import Classifier, EdgeMnistError
     from edge_mnist.runtime.predict import expand_inputs
+    from edge_mnist.runtime.textfmt import confidence as percent
 except ImportError:  # runtime/ copied alone next to this script
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from runtime import Classifier, EdgeMnistError  # type: ignore[no-redef]
     from runtime.predict import expand_inputs  # type: ignore[no-redef]
+    from runtime.textfmt import confidence as percent  # type: ignore[no-redef]
 
 
 def classify_folder(clf: Classifier, folder: Path) -> None:
@@ -28,7 +30,7 @@ def classify_folder(clf: Classifier, folder: Path) -> None:
             print(f"{path.name}: {exc}", file=sys.stderr)
             continue
         digit, confidence = pred.top(1)[0][0]
-        print(f"{path.name}: {digit} ({confidence:.0%})")
+        print(f"{path.name}: {digit} ({percent(confidence)})")
 
 
 def classify_camera(clf: Classifier, interval: float) -> None:
@@ -47,7 +49,7 @@ def classify_camera(clf: Classifier, interval: float) -> None:
             try:
                 pred = clf.classify_image(frame)
                 digit, confidence = pred.top(1)[0][0]
-                print(f"digit {digit} ({confidence:.0%})", flush=True)
+                print(f"digit {digit} ({percent(confidence)})", flush=True)
             except EdgeMnistError as exc:
                 print(f"no digit: {exc.problem}", flush=True)
             time.sleep(interval)

@@ -14,10 +14,8 @@ import numpy as np
 from .classifier import Classifier
 from .errors import EdgeMnistError, InvalidInputError
 from .idx import read_idx
+from .labelled import IMAGE_SUFFIXES, has_digit_folders, is_image_file, labelled_files
 
-IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
-)
 IDX_IMAGES_MAGIC = b"\x00\x00\x08\x03"
 BATCH = 1000
 
@@ -82,24 +80,33 @@ def is_idx_images(path: Path) -> bool:
     return head == IDX_IMAGES_MAGIC
 
 
-def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
-    """Files as given, folders expanded to their image files (sorted)."""
-    files: list[Path] = []
+def expand_labelled(inputs: Iterable[Path]) -> list[tuple[Path, int | None]]:
+    """Files as given (no label), folders expanded to their image files (sorted): a folder with
+    subfolders named 0 to 9 is read as labelled digits (see labelled.py), its files with their
+    label."""
+    files: list[tuple[Path, int | None]] = []
     for path in inputs:
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-            )
+            if has_digit_folders(path):
+                files.extend(labelled_files(path))
+                continue
+            found = sorted(p for p in path.iterdir() if is_image_file(p))
             if not found:
                 raise InvalidInputError(
-                    f"{path}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder."
+                    f"{path}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder.",
+                    "pass image files, or a folder of them (or of subfolders named 0 to 9).",
                 )
-            files.extend(found)
+            files.extend((p, None) for p in found)
         elif path.exists():
-            files.append(path)
+            files.append((path, None))
         else:
             raise InvalidInputError(f"{path}: no such file or folder.")
     return files
+
+
+def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
+    """Files as given, folders expanded to their image files (sorted)."""
+    return [path for path, _label in expand_labelled(inputs)]
 
 
 def _batch_items(
@@ -124,18 +131,23 @@ def classify_inputs(
     labels: Path | None = None,
     limit: int | None = None,
 ) -> PredictReport:
-    """Classify every input; a bad image is reported as an item error, not a crash."""
-    files = expand_inputs(inputs)
+    """Classify every input (the first ``limit`` images of them all, in order); a bad image is
+    reported as an item error, not a crash."""
+    labelled = expand_labelled(inputs)
+    files = [path for path, _label in labelled]
     idx_files = [p for p in files if is_idx_images(p)]
     if labels is not None and (len(files) != 1 or not idx_files):
         raise InvalidInputError("--labels goes with exactly one IDX images file as input.")
     items: list[ItemResult] = []
-    for path in files:
+    for path, label in labelled:
+        room = None if limit is None else limit - len(items)
+        if room is not None and room <= 0:
+            break
         if path in idx_files:
-            images = read_idx(path)[:limit]
+            images = read_idx(path)[:room]
             y = None
             if labels is not None:
-                y = read_idx(labels)[:limit]
+                y = read_idx(labels)[:room]
                 if y.ndim != 1 or y.dtype.kind not in "ui":
                     raise InvalidInputError(
                         f"{labels}: not an IDX labels file (got {y.dtype} data of shape {y.shape}).",
@@ -151,8 +163,8 @@ def classify_inputs(
         try:
             pred = clf.classify_image(path)
         except EdgeMnistError as exc:
-            items.append(ItemResult(str(path), None, None, error=str(exc)))
+            items.append(ItemResult(str(path), None, None, label=label, error=str(exc)))
             continue
         top = pred.top(3)[0]
-        items.append(ItemResult(str(path), top[0][0], top[0][1], top))
+        items.append(ItemResult(str(path), top[0][0], top[0][1], top, label))
     return PredictReport(items)

@@ -292,6 +292,20 @@ def report(
     return build_report(str(model), str(reference), reference_kind, len(pixels), rows)
 
 
+def layer_labels(layers: Sequence[dict[str, Any]]) -> list[str]:
+    """A readable label per layer row of a report. A Keras Dense layer with a softmax becomes
+    two ops in TFLite: the fully connected one outputs logits, not the layer's probabilities,
+    so it is labelled "logits" (its Keras name would say "probabilities")."""
+    labels = []
+    for i, r in enumerate(layers):
+        following = layers[i + 1]["op"] if i + 1 < len(layers) else ""
+        if following.upper() == "SOFTMAX" and r["op"].upper() != "SOFTMAX":
+            labels.append("logits")
+        else:
+            labels.append(short_name(r["name"], r["op"]))
+    return labels
+
+
 def short_name(name: str, op: str = "") -> str:
     """A readable layer name. Converter tensor names run long ('model_1/hidden1_1/MatMul;…'):
     keep the layer's own part; a name without one (the softmax's) becomes the operator."""

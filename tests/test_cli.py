@@ -74,7 +74,7 @@ def test_data_prints_the_six_shapes(mnist_dir: Path) -> None:
 
 
 def test_data_json_is_valid_json(mnist_dir: Path) -> None:
-    result = _run("data", "--data-dir", str(mnist_dir), "--json")
+    result = _run("data", "--data-dir", str(mnist_dir), "--json", "-")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["shapes"] == {name: list(shape) for name, shape in SHAPES.items()}
@@ -86,7 +86,7 @@ def test_data_uses_the_environment_variable(
     mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(ENV_DATA, str(mnist_dir))
-    result = _run("data", "--json", "--no-download")
+    result = _run("data", "--json", "-", "--no-download")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["source"] == f"{mnist_dir} (${ENV_DATA})"
 
@@ -95,7 +95,7 @@ def test_data_dir_option_beats_the_environment_variable(
     mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(ENV_DATA, str(tmp_path))  # empty: would fail if it were used
-    result = _run("data", "--data-dir", str(mnist_dir), "--json", "--no-download")
+    result = _run("data", "--data-dir", str(mnist_dir), "--json", "-", "--no-download")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["source"] == f"{mnist_dir} (--data-dir)"
 

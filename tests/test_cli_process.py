@@ -111,7 +111,7 @@ def test_sigterm_during_export_leaves_no_file(artifacts: Path, tmp_path: Path) -
 
 def test_predict_into_a_closed_pipe_exits_141_quietly(artifacts: Path, mnist_dir: Path) -> None:
     images = next(mnist_dir.glob("t10k-images-idx3-ubyte*"))
-    for extra in ([], ["--json"]):
+    for extra in ([], ["--json", "-"]):
         proc = subprocess.Popen(
             [*CLI, "predict", str(artifacts / "model_int8.tflite"), str(images), *extra],
             stdout=subprocess.PIPE,
@@ -137,7 +137,7 @@ def test_predict_piped_into_head(artifacts: Path, mnist_dir: Path, tmp_path: Pat
             "predict",
             f"'{artifacts / 'model_int8.tflite'}'",
             f"'{images}'",
-            "--limit 3000 --json 2>stderr.txt | head -2; echo status=${PIPESTATUS[0]}",
+            "--limit 3000 --json - 2>stderr.txt | head -2; echo status=${PIPESTATUS[0]}",
         ]
     )
     proc = subprocess.run(

@@ -512,7 +512,7 @@ def test_cli_export_rejection_keeps_the_previous_files(
 @pytest.mark.slow
 def test_cli_export_one_float_tflite(artifacts: Path, mnist_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    options = ("--format", "tflite", "--quantize", "none", "--json")
+    options = ("--format", "tflite", "--quantize", "none", "--json", "-")
     result = _export_cli(artifacts / "model.keras", out, mnist_dir, *options)
     assert result.exit_code == 0, result.output
     assert _files(out) == {FLOAT_TFLITE, MANIFEST_FILE}

@@ -62,19 +62,19 @@ def test_info_reports_an_unreadable_manifest(folder: Path, content: bytes, reaso
     result = runner.invoke(app, ["info", str(folder / MODEL)])
     assert result.exit_code == 0, result.output
     assert "unreadable" in result.output and "none beside the model" not in result.output
-    facts = json.loads(runner.invoke(app, ["info", str(folder / MODEL), "--json"]).stdout)
+    facts = json.loads(runner.invoke(app, ["info", str(folder / MODEL), "--json", "-"]).stdout)
     assert facts["manifest"] is None and reason in facts["manifest_problem"]
 
 
 def test_info_without_a_manifest_and_with_one_that_lacks_the_model(folder: Path) -> None:
     (folder / "manifest.json").unlink()
-    result = runner.invoke(app, ["info", str(folder / MODEL), "--json"])
+    result = runner.invoke(app, ["info", str(folder / MODEL), "--json", "-"])
     facts = json.loads(result.stdout)
     assert facts["manifest"] is None and facts["manifest_problem"] is None
     assert "none beside the model" in runner.invoke(app, ["info", str(folder / MODEL)]).output
 
     (folder / "manifest.json").write_text(json.dumps({"artifacts": {"other.onnx": {}}}))
-    facts = json.loads(runner.invoke(app, ["info", str(folder / MODEL), "--json"]).stdout)
+    facts = json.loads(runner.invoke(app, ["info", str(folder / MODEL), "--json", "-"]).stdout)
     assert facts["manifest_problem"].endswith(f"does not list {MODEL}.")
 
 
@@ -91,7 +91,7 @@ def test_predict_warns_when_the_model_differs_from_its_manifest(folder: Path) ->
     assert f"warning: {MODEL}: sha256 " in result.stderr
     assert "differs from the 000000000000… in manifest.json beside it" in result.stderr
     assert "one.png" in result.stdout  # and it still classified
-    info = json.loads(runner.invoke(app, ["info", str(folder / MODEL), "--json"]).stdout)
+    info = json.loads(runner.invoke(app, ["info", str(folder / MODEL), "--json", "-"]).stdout)
     assert info["matches_manifest"] is False
 
 

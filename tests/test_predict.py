@@ -60,7 +60,7 @@ def variants(tmp_path_factory, test_images):
 def test_predict_classifies_image_folders(artifacts, variants, kind):
     root, labels = variants
     result = runner.invoke(
-        app, ["predict", str(artifacts / "model_int8.tflite"), str(root / kind), "--json"]
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(root / kind), "--json", "-"]
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -77,7 +77,9 @@ def test_predict_text_output_is_one_aligned_line_per_input(artifacts, variants):
     model = str(artifacts / "model_int8.tflite")
     text = runner.invoke(app, ["predict", model, *map(str, files)])
     assert text.exit_code == 0, text.output
-    as_json = json.loads(runner.invoke(app, ["predict", model, *map(str, files), "--json"]).stdout)
+    as_json = json.loads(
+        runner.invoke(app, ["predict", model, *map(str, files), "--json", "-"]).stdout
+    )
     title, header, *rows = text.stdout.splitlines()
     assert title.startswith("model_int8.tflite on ")
     assert re.split(r"\s{2,}", header) == ["input", "digit", "confidence", "top 3"]
@@ -85,8 +87,10 @@ def test_predict_text_output_is_one_aligned_line_per_input(artifacts, variants):
     for row, path, item in zip(rows, files, as_json["items"], strict=True):
         source, digit, confidence, *top3 = re.split(r"\s{2,}", row)
         assert (source, int(digit)) == (str(path), item["digit"])
-        assert float(confidence) == pytest.approx(item["confidence"], abs=5e-4)
-        assert top3[0] == f"{item['digit']}:{item['confidence']:.2f}"
+        assert float(confidence.removesuffix("%")) == pytest.approx(
+            100 * item["confidence"], abs=0.05
+        )
+        assert top3[0] == f"{item['digit']}:{confidence}"  # one format for a confidence
     # Columns line up: every digit ends where the header's "digit" does.
     end = header.index("digit") + len("digit")
     assert all(row[end - 1].isdigit() and row[end] == " " for row in rows)
@@ -145,7 +149,7 @@ def test_predict_corrupt_gzip_input_is_a_bad_image(artifacts, tmp_path):
     bad = tmp_path / "digits.gz"
     bad.write_bytes(b"\x1f\x8b" + bytes(range(200)))
     result = runner.invoke(
-        app, ["predict", str(artifacts / "model_int8.tflite"), str(bad), "--json"]
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(bad), "--json", "-"]
     )
     assert result.exit_code == 2
     assert json.loads(result.stdout)["errors"] == 1
@@ -171,7 +175,7 @@ def test_predict_bad_images(artifacts, tmp_path, make, words):
     path = tmp_path / "img.png"
     make(path)
     result = runner.invoke(
-        app, ["predict", str(artifacts / "model_int8.tflite"), str(path), "--json"]
+        app, ["predict", str(artifacts / "model_int8.tflite"), str(path), "--json", "-"]
     )
     assert result.exit_code == 2
     assert words in json.loads(result.stdout)["items"][0]["error"]
@@ -187,7 +191,7 @@ def test_predict_missing_input_and_model(artifacts, tmp_path):
 
 
 def test_info_shows_quantization_and_manifest(artifacts):
-    result = runner.invoke(app, ["info", str(artifacts / "model_int8.tflite"), "--json"])
+    result = runner.invoke(app, ["info", str(artifacts / "model_int8.tflite"), "--json", "-"])
     assert result.exit_code == 0, result.output
     facts = json.loads(result.stdout)
     assert facts["input"]["dtype"] == "int8" and facts["input"]["zero_point"] == -128

@@ -15,7 +15,6 @@ from edge_mnist.errors import UsageError
 from edge_mnist.robustness.report import (
     CLEAN,
     SCHEMA_FILE,
-    labelled_files,
     pick_images,
     run_folder,
     run_variations,
@@ -23,6 +22,8 @@ from edge_mnist.robustness.report import (
 )
 from edge_mnist.robustness.variations import NAMES, VARIATIONS, Variation, crop_to_ink
 from edge_mnist.runtime import Classifier
+from edge_mnist.runtime.errors import InvalidInputError
+from edge_mnist.runtime.labelled import labelled_files
 
 pytestmark = pytest.mark.device
 
@@ -156,11 +157,12 @@ def test_labelled_folder_by_name_and_by_subfolder(  # type: ignore[no-untyped-de
     assert row.correct >= SAMPLE - 1
 
 
-def test_folder_without_labels_is_a_usage_error(tmp_path: Path) -> None:
+def test_folder_without_labels_is_an_input_error(tmp_path: Path) -> None:
     Image.new("L", (28, 28)).save(tmp_path / "digit.png")
-    with pytest.raises(UsageError, match="no labelled images"):
+    with pytest.raises(InvalidInputError, match="no labelled images") as info:
         labelled_files(tmp_path)
-    with pytest.raises(UsageError, match="not a folder"):
+    assert info.value.exit_code == 2
+    with pytest.raises(InvalidInputError, match="not a folder"):
         labelled_files(tmp_path / "digit.png")
 
 

@@ -5,7 +5,11 @@
   training options they share in ``training.py``;
 - ``compare.py``: compare (model selection and the edge Pareto table);
 - ``quant_report.py``: quant-report (per-layer int8 error; runs on a device too);
-- ``device.py``: predict, info;  ``bench.py``: the bench group;  ``render.py``: the tables.
+- ``device.py``: predict, info;  ``bench.py``: the bench group;  ``serve.py``: serve;
+  ``render.py``: the rich tables, ``plain.py``: the plain ones;
+- ``options.py``: options several commands share (--json FILE, -b/--backend, --limit N,
+  --plot FILE: one meaning each, tests/test_cli_grammar.py); ``specs.py``: Typer options built
+  from the runtime's option specs (bench and serve declare theirs once, in runtime/).
 
 To add a command, write ``edge_mnist/cli/<feature>.py`` that does ``from .app import app`` and
 decorates its functions with ``@app.command()``, and add its module to the import line below

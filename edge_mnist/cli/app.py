@@ -52,14 +52,33 @@ def complete_later(command: str, completer: Completer) -> None:
     _completers.setdefault(command, []).append(completer)
 
 
-class _Group(TyperGroup):
+def unwrap(text: str | None) -> str | None:
+    """A docstring's paragraphs as single lines: Typer's rich help keeps a docstring's line
+    breaks, which break sentences in the middle at any terminal width; it wraps lines itself."""
+    if not text:
+        return text
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)
+
+
+class Group(TyperGroup):
     """Turns the project's errors into a message and an exit code, never a traceback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = unwrap(self.help)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             for complete in _completers.get(cmd_name, ()):
                 complete(command)
+            command.help = unwrap(command.help)
+            if command.help and not command.short_help:
+                # The whole first paragraph in the list of commands, wrapped, not cut at "...".
+                command.short_help = command.help.split("\n\n")[0]
         return command
 
     def invoke(self, ctx: Any) -> Any:
@@ -99,10 +118,13 @@ def fail(exc: EdgeMnistError) -> NoReturn:
 
 def _typer() -> typer.Typer:
     return typer.Typer(
-        cls=_Group,
+        cls=Group,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # Click's plain help: it wraps every column to the terminal (80 columns included),
+        # where rich's option panels cut long option names and defaults; no rich import either.
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
@@ -172,3 +194,34 @@ def _run(args: list[str]) -> None:
 def emit_json(obj: Any) -> None:
     """Machine-readable output on stdout."""
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def check_output(target: Any, option: str = "--json") -> None:
+    """Refuse an output path that cannot be written before any work is done ('-' is stdout)."""
+    from edge_mnist.runtime.cliopts import is_stdout
+
+    if target is None or is_stdout(target):
+        return
+    from pathlib import Path
+
+    if Path(target).is_dir():
+        raise EdgeMnistError(
+            f"{option} {target} is a folder.",
+            f"give a file name, e.g. {Path(target) / 'report.json'}.",
+        )
+
+
+def write_json_out(target: Any, obj: Any) -> bool:
+    """--json FILE: write ``obj`` there atomically, or on stdout for '-'. True when it went to a
+    file (the caller may say so); nothing is written for None."""
+    from edge_mnist.runtime.cliopts import is_stdout
+
+    if target is None:
+        return False
+    if is_stdout(target):
+        emit_json(obj)
+        return False
+    from edge_mnist.runtime.jsonfile import write_json
+
+    write_json(target, obj)
+    return True

@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from edge_mnist.runtime.bench.config import DEFAULT_BATCHES, PIXEL_FORMS
-from edge_mnist.runtime.bench.timing import DEFAULT_RUNS, DEFAULT_WARMUP
+from edge_mnist.runtime.bench.options import DIFF_OPTIONS, RUN_OPTIONS
 
-from .app import app, console, err
-from .options import BACKEND_HELP
+from .app import Group, app, console, err
+from .specs import spec_options
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,17 +25,17 @@ if TYPE_CHECKING:
 HELP = (
     "Time models on this device: our runtime against the raw interpreter loop.\n\n"
     "Two forms:\n\n"
-    "[bold]edge-mnist bench MODEL... \\[OPTIONS][/] (short for [bold]bench run[/]): for each "
+    "edge-mnist bench MODEL... [OPTIONS] (short for 'bench run'): for each "
     "model × backend × batch size, the load time, first inference, latency percentiles, "
     "throughput, file size, memory and our runtime's overhead over the bare interpreter; "
     "see 'bench run --help'.\n\n"
-    "[bold]edge-mnist bench diff OLD.json NEW.json \\[--max-regression 10%][/]: a table of "
+    "edge-mnist bench diff OLD.json NEW.json [--max-regression 10%]: a table of "
     "p50 changes between two 'bench --json' reports; exits 1 when any p50 regressed beyond "
     "the threshold."
 )
 
 
-class _DefaultRun(TyperGroup):
+class _DefaultRun(Group):
     """Routes 'bench MODEL...' to 'bench run MODEL...' when the first word is no subcommand."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -51,7 +49,7 @@ bench_app = typer.Typer(
     help=HELP,
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -100,71 +98,12 @@ def _keras_model(path: Path) -> ExternalModel:
 
 
 @bench_app.command("run")
+@spec_options(RUN_OPTIONS)
 def run(
+    options: dict[str, Any],
     models: Annotated[
         list[Path], typer.Argument(help=".tflite and .onnx files to time.", show_default=False)
     ],
-    backend: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--backend",
-            "-b",
-            help=f"{BACKEND_HELP} Repeat to time several on each model.",
-            show_default=False,
-        ),
-    ] = None,
-    batch: Annotated[str, typer.Option("--batch", help="Batch sizes, comma-separated.")] = ",".join(
-        map(str, DEFAULT_BATCHES)
-    ),
-    pixels: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--pixels",
-            help=f"Input form to time ({', '.join(PIXEL_FORMS)}: 0-255 or floats in [0, 1]), "
-            "each beside the raw call fed the same input; repeat for both. Default: uint8.",
-            show_default=False,
-        ),
-    ] = None,
-    threads: Annotated[
-        int | None, typer.Option(help="Interpreter threads (default: its own).", show_default=False)
-    ] = None,
-    warmup: Annotated[
-        int, typer.Option(help="Untimed calls before each timed series.")
-    ] = DEFAULT_WARMUP,
-    runs: Annotated[
-        int | None,
-        typer.Option(help=f"Timed calls per series (default {DEFAULT_RUNS}).", show_default=False),
-    ] = None,
-    seconds: Annotated[
-        float | None,
-        typer.Option(
-            help="Time each series for about this long instead of --runs.", show_default=False
-        ),
-    ] = None,
-    accuracy: Annotated[
-        int | None,
-        typer.Option(
-            help="Also measure accuracy on this many MNIST test images.", show_default=False
-        ),
-    ] = None,
-    images: Annotated[
-        Path | None,
-        typer.Option(help="MNIST test images (t10k-images-idx3-ubyte[.gz]).", show_default=False),
-    ] = None,
-    labels: Annotated[
-        Path | None,
-        typer.Option(help="MNIST test labels (t10k-labels-idx1-ubyte[.gz]).", show_default=False),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            help="Folder with the MNIST test files (an error if they are not there). Default: "
-            "$EDGE_MNIST_DATA, else ~/.cache/edge-mnist/mnist; random uint8 images when the "
-            "cache has none.",
-            show_default=False,
-        ),
-    ] = None,
     keras: Annotated[
         Path | None,
         typer.Option(
@@ -173,62 +112,32 @@ def run(
             show_default=False,
         ),
     ] = None,
-    json_file: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write the full report as JSON here.", show_default=False),
-    ] = None,
-    plot: Annotated[
-        Path | None,
-        typer.Option(
-            "--plot",
-            help="Write a PNG of the latency distributions (matplotlib).",
-            show_default=False,
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
-    ] = False,
 ) -> None:
     """Time each model × backend × batch: runtime vs raw interpreter, load, memory, accuracy."""
-    from edge_mnist.runtime.bench import (
-        BenchConfig,
-        load_test_images,
-        parse_batches,
-        plot_latencies,
-        require_plotting,
-        run_bench,
-        write_report,
-    )
+    from edge_mnist.runtime.bench import load_test_images, run_bench
+    from edge_mnist.runtime.bench.options import bench_config, json_to_stdout, write_outputs
 
-    config = BenchConfig(
-        batches=parse_batches(batch),
-        backends=tuple(backend or ()),
-        threads=threads,
-        warmup=warmup,
-        runs=runs,
-        seconds=seconds,
-        accuracy=accuracy,
-        pixels=tuple(dict.fromkeys(pixels or ["uint8"])),
-    )
-    config.validate()
-    if plot is not None:
-        require_plotting()
+    config = bench_config(options)
     external = [_keras_model(keras)] if keras is not None else []
-    data = load_test_images(images, labels, data_dir, need_labels=bool(accuracy))
+    data = load_test_images(
+        options["images"],
+        options["labels"],
+        options["data_dir"],
+        need_labels=bool(options["accuracy"]),
+    )
     report = run_bench(
         models,
         config,
         data,
         external,
-        progress=None if quiet else lambda msg: err.print(msg, highlight=False, markup=False),
+        progress=None
+        if options["quiet"]
+        else lambda msg: err.print(msg, highlight=False, markup=False),
     )
-    _print_report(report.data)
-    if json_file is not None:
-        write_report(report, json_file)
-        console.print(f"Wrote {json_file}.", highlight=False, markup=False)
-    if plot is not None:
-        plot_latencies(report, plot)
-        console.print(f"Wrote {plot}.", highlight=False, markup=False)
+    if not json_to_stdout(options):
+        _print_report(report.data)
+    for written in write_outputs(report, options):
+        console.print(f"Wrote {written}.", highlight=False, markup=False)
 
 
 def _print_report(data: dict[str, Any]) -> None:
@@ -253,19 +162,18 @@ OldReport = Annotated[
     Path, typer.Argument(help="The earlier 'bench --json' report.", show_default=False)
 ]
 NewReport = Annotated[Path, typer.Argument(help="The later report.", show_default=False)]
-MaxRegression = Annotated[
-    str, typer.Option("--max-regression", help="Allowed p50 slow-down, e.g. 10% or 10.")
-]
 
 
 @bench_app.command("diff")
-def diff(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
+@spec_options(DIFF_OPTIONS)
+def diff(options: dict[str, Any], old: OldReport, new: NewReport) -> None:
     """Diff two bench reports; exit 1 when a matching p50 latency regressed too much."""
-    from edge_mnist.runtime.bench import diff_reports, parse_percent, read_report
+    from edge_mnist.runtime.bench import diff_reports, read_report
+    from edge_mnist.runtime.bench.options import threshold as max_regression
 
     from .render import bench_diff_tables
 
-    threshold = parse_percent(max_regression)
+    threshold = max_regression(options)
     comparison = diff_reports(read_report(old), read_report(new), threshold)
     console.print(
         f"p50 latency per call: {old} → {new}; a regression is a slow-down of more than "
@@ -285,12 +193,6 @@ def diff(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") 
         f"[green]No regression[/]: {len(matched)} matching series within {threshold:g}%.",
         highlight=False,
     )
-
-
-@bench_app.command("compare", hidden=True, deprecated=True)
-def compare(old: OldReport, new: NewReport, max_regression: MaxRegression = "10%") -> None:
-    """The former name of 'bench diff'."""
-    diff(old, new, max_regression)
 
 
 app.add_typer(bench_app, name="bench")

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import app, console, err
-from .options import DataDir, Quiet
+from edge_mnist.runtime.cliopts import is_stdout
+from edge_mnist.runtime.textfmt import size
+
+from .app import app, console, err, write_json_out
+from .options import DataDir, JsonOut, Plot, Quiet
 from .training import (
     TRAINING_OPTIONS,
     download_progress,
@@ -20,10 +23,6 @@ from .training import (
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
 
 
 def pareto_table(rows: list[dict[str, Any]], basis: str) -> "Table":
@@ -47,7 +46,7 @@ def pareto_table(rows: list[dict[str, Any]], basis: str) -> "Table":
             f"{r['test_accuracy']:.2%}",
             f"{r['int8_accuracy']:.2%}" if r.get("int8_accuracy") is not None else "-",
             f"{-r['int8_drop_pp']:+.2f} pp" if r.get("int8_drop_pp") is not None else "-",
-            _size(r["int8_size_bytes"]) if r.get("int8_size_bytes") else "-",
+            size(r["int8_size_bytes"]) if r.get("int8_size_bytes") else "-",
             f"{min(rss) / 2**20:.0f} MiB" if rss else "-",
         ]
         for b in backends:
@@ -78,7 +77,13 @@ def compare(
         ),
     ] = False,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for each architecture's files.")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for each architecture's files (default: artifacts/compare).",
+            show_default=False,
+        ),
     ] = Path("artifacts/compare"),
     calibration_samples: Annotated[
         int, typer.Option(help="Training images used to calibrate int8.")
@@ -87,7 +92,7 @@ def compare(
         float, typer.Option(help="The gate: most points int8 may lose against float.")
     ] = 0.5,
     runs: Annotated[
-        int | None, typer.Option(min=1, help="Timed calls per bench series (default: bench's).")
+        int | None, typer.Option(help="Timed calls per bench series (default: bench's).")
     ] = None,
     reuse: Annotated[
         bool,
@@ -96,16 +101,12 @@ def compare(
         ),
     ] = False,
     data_dir: DataDir = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Also write the table as JSON to this file.")
-    ] = None,
-    plot: Annotated[
-        Path | None,
-        typer.Option(help="Draw accuracy vs latency to this PNG (needs --bench and matplotlib)."),
-    ] = None,
+    json_file: JsonOut = None,
+    plot: Plot = None,
     quiet: Quiet = False,
 ) -> None:
-    """Train architectures with one recipe: the selection table, or the edge Pareto table."""
+    """Train architectures with one recipe: the selection table, or the edge Pareto table
+    (--plot draws accuracy against latency and needs --bench)."""
     from edge_mnist.compare import EdgeOptions, compare_architectures, compare_document
     from edge_mnist.data import load_mnist
     from edge_mnist.errors import UsageError
@@ -116,7 +117,7 @@ def compare(
 
     from .render import selection_table
 
-    check_output_file(json_file)
+    check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(plot)
     export = export or bench
     if plot is not None:
@@ -127,6 +128,8 @@ def compare(
         check_plot_available()
     if not 1 <= calibration_samples <= 55_000:
         raise UsageError(f"--calibration-samples must be in 1..55000, got {calibration_samples}.")
+    if runs is not None and runs < 1:  # as 'bench --runs' says it, before any training
+        raise UsageError(f"--runs must be at least 1, got {runs}.")
     validate_limits(max_drop)
     archs = training.pop("arch") or list(ARCHITECTURES)
     configs = [train_config({**training, "arch": a}) for a in archs]
@@ -145,8 +148,11 @@ def compare(
         on_stage=lambda m: err.print(m, highlight=False, markup=False),
     )
     doc = compare_document(rows, configs[0], edge)
-    console.print(pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows))
-    if json_file:
+    table = pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows)
+    (err if is_stdout(json_file) else console).print(table)
+    if is_stdout(json_file):
+        write_json_out(json_file, doc)
+    elif json_file:
         write_json(json_file, doc)
     if plot is not None:
         from edge_mnist.compare_plot import plot_pareto

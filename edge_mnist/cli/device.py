@@ -10,11 +10,11 @@ import typer
 
 from edge_mnist.runtime.errors import EdgeMnistError
 
-from .app import app, emit_json, err
+from .app import app, check_output, err, write_json_out
 from .consoles import escape
-from .options import Backend, JsonFlag, ModelArg, Threads
+from .options import Backend, JsonOut, Limit, ModelArg, Threads
 
-# Rows shown in the table; --json has them all.
+# Rows shown in the table; --json FILE (or -) has them all.
 SHOWN = 50
 
 
@@ -24,40 +24,47 @@ def predict(
     inputs: Annotated[
         list[Path],
         typer.Argument(
-            help="Image files, folders of images, or an IDX images file.", show_default=False
+            help="Image files, folders of images (or of subfolders 0 to 9 holding each digit's "
+            "images: then accuracy is printed too), or an IDX images file.",
+            show_default=False,
         ),
     ],
     labels: Annotated[
         Path | None, typer.Option(help="IDX labels for an IDX images input: also print accuracy.")
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option(min=1, help="Classify only the first N images of an IDX file.")
-    ] = None,
+    limit: Limit = None,
     backend: Backend = None,
     threads: Threads = None,
-    as_json: JsonFlag = False,
+    json_file: JsonOut = None,
 ) -> None:
-    """Classify digits in images or an IDX file (device side: no TensorFlow needed)."""
+    """Classify digits in images or an IDX file (device side: no TensorFlow needed).
+
+    The table shows the first 50 inputs; --json FILE (or --json - for stdout) has every one.
+    --limit N classifies the first N images of all the inputs, in order.
+    """
     from edge_mnist.runtime import Classifier
     from edge_mnist.runtime.artifacts import manifest_mismatch
+    from edge_mnist.runtime.cliopts import is_stdout
     from edge_mnist.runtime.predict import classify_inputs
 
+    check_output(json_file)
     clf = Classifier.load(model, backend=backend, threads=threads)
     mismatch = manifest_mismatch(model)
     if mismatch:
         err.print(f"warning: {escape(mismatch)}", highlight=False, soft_wrap=True)
     report = classify_inputs(clf, inputs, labels, limit)
-    if as_json:
-        emit_json({"model": clf.info.to_dict(), **report.to_dict()})
-    else:
+    if not is_stdout(json_file):
         from .plain import emit, predictions
 
         title = f"{model.name} on {clf.info.backend} {clf.info.backend_version}"
         emit(predictions(title, report.items[:SHOWN]))
         if len(report.items) > SHOWN:
-            emit(f"... and {len(report.items) - SHOWN} more (use --json for all).")
+            more = len(report.items) - SHOWN
+            emit(f"... and {more} more: --json FILE (or --json - for stdout) lists every row.")
         if report.accuracy is not None:
             emit(f"Accuracy: {report.accuracy:.2%} on {len(report.items)} images.")
+    if write_json_out(json_file, {"model": clf.info.to_dict(), **report.to_dict()}):
+        err.print(f"Wrote {escape(str(json_file))}.", highlight=False)
     for item in report.items:
         if item.error:
             err.print(f"[red]{escape(item.error)}[/]", highlight=False)
@@ -68,14 +75,16 @@ def predict(
 
 
 @app.command()
-def info(model: ModelArg, backend: Backend = None, as_json: JsonFlag = False) -> None:
+def info(model: ModelArg, backend: Backend = None, json_file: JsonOut = None) -> None:
     """Show a model's tensors, quantization, backend, size, sha256 and manifest entry."""
+    from edge_mnist.runtime.cliopts import is_stdout
     from edge_mnist.runtime.describe import describe
 
+    check_output(json_file)
     facts = describe(model, backend)
-    if as_json:
-        emit_json(facts)
-        return
-    from .plain import emit, model_facts
+    if not is_stdout(json_file):
+        from .plain import emit, model_facts
 
-    emit(model_facts(str(model), facts))
+        emit(model_facts(str(model), facts))
+    if write_json_out(json_file, facts):
+        err.print(f"Wrote {escape(str(json_file))}.", highlight=False)

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 import typer
 
 from edge_mnist.runtime.artifacts import C_FORMAT, FORMATS, KERAS_FILE, MANIFEST_FILE, TRAIN_FILE
-from edge_mnist.runtime.backends import BACKENDS
+from edge_mnist.runtime.cliopts import is_stdout
 
-from .app import app, console, emit_json, err
+from .app import app, check_output, console, err, write_json_out
 from .consoles import escape
-from .options import DataDir, JsonFlag, Out, Quiet
+from .options import Backend, DataDir, JsonOut, Out, Quiet
 from .training import (
     TRAINING_OPTIONS,
     download_progress,
@@ -34,20 +34,24 @@ def data(
     download: Annotated[
         bool, typer.Option(help="Download missing files from public mirrors.")
     ] = True,
-    as_json: JsonFlag = False,
+    json_file: JsonOut = None,
 ) -> None:
     """Find (or download) and verify MNIST, and print the shapes of the split."""
     from edge_mnist.data import load_mnist
 
+    check_output(json_file)
     mnist = load_mnist(data_dir, download=download, progress=download_progress())
-    if as_json:
-        emit_json({"source": mnist.source, "shapes": mnist.shapes(), "md5": mnist.checksums})
+    doc = {"source": mnist.source, "shapes": mnist.shapes(), "md5": mnist.checksums}
+    if is_stdout(json_file):
+        write_json_out(json_file, doc)
         return
     console.print(
         f"MNIST from {mnist.source}: all four files verified (MD5).", highlight=False, markup=False
     )
     for name, shape in mnist.shapes().items():
         console.print(f"{name:8} {shape}", highlight=False)
+    if write_json_out(json_file, doc):
+        console.print(f"Wrote {json_file}.", highlight=False, markup=False)
 
 
 @app.command()
@@ -58,19 +62,21 @@ def train(
     data_dir: DataDir = None,
     quiet: Quiet = False,
     force: Annotated[bool, typer.Option(help="Overwrite an existing model in --out.")] = False,
-    as_json: JsonFlag = False,
+    json_file: JsonOut = None,
 ) -> None:
     """Train an MLP with early stopping on validation loss; write model.keras and train.json."""
     from edge_mnist.data import load_mnist
     from edge_mnist.train import train as run_train
 
     config = train_config(training)
+    check_output(json_file)
+    to_stdout = is_stdout(json_file)
     mnist = load_mnist(data_dir, progress=download_progress())
     record = run_train(
-        config, mnist, out, force=force, on_epoch=epoch_printer(quiet or as_json)
+        config, mnist, out, force=force, on_epoch=epoch_printer(quiet or to_stdout)
     ).record
-    if as_json:
-        emit_json(record)
+    if to_stdout:
+        write_json_out(json_file, record)
         return
     m = record["metrics"]
     console.print(
@@ -82,6 +88,8 @@ def train(
     console.print(
         f"Wrote {out / KERAS_FILE} and {out / TRAIN_FILE}.", highlight=False, markup=False
     )
+    if write_json_out(json_file, record):
+        console.print(f"Wrote {json_file}.", highlight=False, markup=False)
 
 
 Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
@@ -105,7 +113,7 @@ def export_cmd(
         int, typer.Option(help="Training images used to calibrate int8.")
     ] = 500,
     data_dir: DataDir = None,
-    as_json: JsonFlag = False,
+    json_file: JsonOut = None,
 ) -> None:
     """Convert the Keras model, validate each file against it, and update manifest.json."""
     from edge_mnist.data import load_mnist
@@ -113,6 +121,7 @@ def export_cmd(
 
     from .render import artifact_table
 
+    check_output(json_file)
     names = [t.filename for t in plan(fmt, quantize)]
     sources = [p.name for p in c_files(fmt, out)]
     mnist = load_mnist(data_dir, progress=download_progress())
@@ -125,8 +134,9 @@ def export_cmd(
         calibration_samples,
         on_stage=lambda m: err.print(m, highlight=False, markup=False),
     )
-    if as_json:
-        emit_json({name: manifest["artifacts"][name] for name in names})
+    entries = {name: manifest["artifacts"][name] for name in names}
+    if is_stdout(json_file):
+        write_json_out(json_file, entries)
         return
     console.print(artifact_table(manifest, names))
     console.print(
@@ -134,6 +144,8 @@ def export_cmd(
         highlight=False,
         markup=False,
     )
+    if write_json_out(json_file, entries):
+        console.print(f"Wrote {json_file}.", highlight=False, markup=False)
 
 
 Strict = Annotated[
@@ -169,42 +181,40 @@ def check(
     tolerance: Annotated[
         float, typer.Option(help="With --baseline: points an artifact may fall below it.")
     ] = 0.1,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write the report as JSON to this file.")
-    ] = None,
+    json_file: JsonOut = None,
     junit: Annotated[
-        Path | None, typer.Option(help="Write the report as JUnit XML to this file.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the report as JUnit XML to FILE."),
     ] = None,
     data_dir: DataDir = None,
     strict: Strict = False,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Run the artifacts of its format on this backend ({', '.join(BACKENDS)}), "
-            "e.g. numpy for what a board without an interpreter computes.",
-            show_default=False,
-        ),
-    ] = None,
+    backend: Backend = None,
 ) -> None:
-    """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float."""
+    """The accuracy gate: exit 1 when an artifact falls more than --max-drop points below float.
+
+    With --backend, the artifacts of that backend's format run on it (e.g. numpy for what a
+    board without an interpreter computes)."""
     from edge_mnist.fileio import check_output_file
     from edge_mnist.gate import run_gate, write_junit, write_report
 
     from .render import gate_table
 
-    check_output_file(json_file)
+    check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(junit)
     report = run_gate(
         artifacts, max_drop, baseline, tolerance, data_dir, strict=strict, backend=backend
     )
-    console.print(gate_table(report))
+    to_stdout = is_stdout(json_file)
+    (err if to_stdout else console).print(gate_table(report))
     _print_warnings(report)
-    if json_file:
+    if to_stdout:
+        write_json_out(json_file, report.to_dict())
+    elif json_file:
         write_report(report, json_file)
     if junit:
         write_junit(report, junit)
     report.raise_if_failed()
-    console.print(
+    (err if to_stdout else console).print(
         f"[green]Gate passed[/]: {len(report.artifacts)} artifacts within {max_drop} points of the float model."
     )
 

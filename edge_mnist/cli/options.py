@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from edge_mnist.runtime.backends import BACKENDS
+from edge_mnist.runtime.cliopts import BACKEND_HELP, JSON_HELP, PLOT_HELP
 
 DataDir = Annotated[
     Path | None,
@@ -19,14 +19,30 @@ DataDir = Annotated[
     ),
 ]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+# The one --json: a FILE to write JSON to, '-' for stdout (instead of the table).
+JsonOut = Annotated[
+    Path | None, typer.Option("--json", metavar="FILE", help=JSON_HELP, show_default=False)
+]
+Plot = Annotated[
+    Path | None, typer.Option("--plot", metavar="FILE", help=PLOT_HELP, show_default=False)
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress.")]
 
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite or .onnx model.", show_default=False)]
-BACKEND_HELP = (
-    f"Interpreter: {', '.join(BACKENDS)}. Default: the first installed that fits the model."
-)
-Backend = Annotated[str | None, typer.Option(help=BACKEND_HELP)]
+Backend = Annotated[
+    str | None,
+    typer.Option("--backend", "-b", metavar="NAME", help=BACKEND_HELP, show_default=False),
+]
 Threads = Annotated[
     int | None, typer.Option(help="Interpreter threads (default: the backend's choice).")
+]
+Limit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        min=1,
+        metavar="N",
+        help="Use only N images (default: all); the description above says which N.",
+        show_default=False,
+    ),
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from edge_mnist.runtime.textfmt import align, confidence
+
 
 def emit(text: str) -> None:
     """Print ``text`` on stdout. A character the terminal's encoding lacks (a file name that is
@@ -18,30 +20,20 @@ def emit(text: str) -> None:
     sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
 
 
-def columns(rows: list[list[str]], right: frozenset[int] = frozenset()) -> list[str]:
-    """Rows of cells as aligned lines: columns in ``right`` are right-justified, the last column
-    is not padded."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(w) if i in right else (cell if i == len(row) - 1 else cell.ljust(w))
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
 def predictions(title: str, items: list[Any]) -> str:
-    """'predict': a title line, then input, digit, confidence and top 3 per input."""
-    rows = [["input", "digit", "confidence", "top 3"]]
+    """'predict': a title line, then input, digit, confidence and top 3 per input, with a label
+    column when the inputs are labelled (digit folders, IDX labels)."""
+    labelled = any(item.label is not None for item in items)
+    rows = [["input", "digit", *(["label"] if labelled else []), "confidence", "top 3"]]
     for item in items:
+        label = ["-" if item.label is None else str(item.label)] if labelled else []
         if item.error:
-            rows.append([item.source, "-", "-", "error"])
+            rows.append([item.source, "-", *label, "-", "error"])
         else:
-            top = "  ".join(f"{d}:{p:.2f}" for d, p in item.top3)
-            rows.append([item.source, str(item.digit), f"{item.confidence:.3f}", top])
-    return "\n".join([title, *columns(rows, right=frozenset({1, 2}))])
+            top = "  ".join(f"{d}:{confidence(p)}" for d, p in item.top3)
+            rows.append([item.source, str(item.digit), *label, confidence(item.confidence), top])
+    right = frozenset({1, 2, 3} if labelled else {1, 2})
+    return "\n".join([title, *align(rows, right=right)])
 
 
 def model_facts(title: str, facts: dict[str, Any]) -> str:
@@ -70,4 +62,4 @@ def model_facts(title: str, facts: dict[str, Any]) -> str:
         scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
         precision, fmt = entry.get("precision", "?"), entry.get("format", "?")
         rows.append(["manifest", f"{precision} {fmt}{scored}, sha256 {ok}"])
-    return "\n".join([title, *columns(rows)])
+    return "\n".join([title, *align(rows)])

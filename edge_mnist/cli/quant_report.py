@@ -11,22 +11,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import app, console
-from .options import DataDir
+from .app import app, check_output, console, err, write_json_out
+from .options import DataDir, JsonOut
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 
-def layer_table(doc: dict[str, Any]) -> Table:
-    """One row per layer; the worst layer (lowest own SNR) is starred."""
+def layer_table(doc: dict[str, Any], labels: list[str]) -> Table:
+    """One row per layer; the worst layer (lowest own SNR) is starred. Fits 80 columns."""
     from rich import box
     from rich.table import Table
 
-    from edge_mnist.runtime.quant_report import short_name
-
     table = Table(
-        title=f"int8 vs {doc['reference_kind']}, {doc['images']} test images (SNR, own SNR: dB)",
+        title=f"int8 vs {doc['reference_kind']}, {doc['images']} test images (SNR, own: dB)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         padding=(0, 1),
@@ -34,16 +32,16 @@ def layer_table(doc: dict[str, Any]) -> Table:
     cols = ("layer", "SNR", "own", "cosine", "max err", "clip", "range", "scale", "zp")
     for col in cols:
         table.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
-    for r in doc["layers"]:
+    for r, label in zip(doc["layers"], labels, strict=True):
         table.add_row(
-            short_name(r["name"], r["op"]) + (" *" if r["index"] == doc["worst_index"] else ""),
+            label + (" *" if r["index"] == doc["worst_index"] else ""),
             f"{r['snr_db']:.1f}",
             f"{r['layer_snr_db']:.1f}",
             f"{r['cosine']:.5f}",
             f"{r['max_abs_error']:.3f}",
             f"{r['saturated']:.1%}",
             f"{r['range_used']:.0%}",
-            f"{r['scale']:.6f}",
+            f"{r['scale']:.4g}",
             str(r["zero_point"]),
         )
     return table
@@ -63,30 +61,32 @@ def quant_report(
             show_default=False,
         ),
     ] = None,
-    limit: Annotated[int, typer.Option(help="Test images to compare on (1..10000).")] = 1000,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", min=1, metavar="N", help="Use only the first N test images (1..10000)."
+        ),
+    ] = 1000,
     data_dir: DataDir = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
-    ] = None,
+    json_file: JsonOut = None,
 ) -> None:
     """Per-layer int8 error against the float model (SNR, cosine, clipping); names the worst."""
     from edge_mnist.quant_report_run import run_quant_report
-    from edge_mnist.runtime.jsonfile import write_json
+    from edge_mnist.runtime.cliopts import is_stdout
+    from edge_mnist.runtime.quant_report import layer_labels
 
-    if json_file is not None and json_file.is_dir():
-        from edge_mnist.runtime.errors import EdgeMnistError
-
-        raise EdgeMnistError(f"{json_file} is a folder; give a file name for the report.")
+    check_output(json_file)
     doc = run_quant_report(model, reference, limit, data_dir)
-    console.print(layer_table(doc))
-    from edge_mnist.runtime.quant_report import short_name
-
-    worst = doc["layers"][doc["worst_index"]]
-    console.print(
-        f"Worst layer: {doc['worst_index']} {short_name(worst['name'], worst['op'])} (own SNR "
+    out = err if is_stdout(json_file) else console
+    labels = layer_labels(doc["layers"])
+    out.print(layer_table(doc, labels))
+    position = [r["index"] for r in doc["layers"]].index(doc["worst_index"])
+    worst = doc["layers"][position]
+    out.print(
+        f"Worst layer: {doc['worst_index']} {labels[position]} (own SNR "
         f"{worst['layer_snr_db']:.1f} dB, {worst['saturated']:.2%} clipped).",
         highlight=False,
         markup=False,
     )
-    if json_file is not None:
-        write_json(json_file, doc)
+    if write_json_out(json_file, doc):
+        console.print(f"Wrote {json_file}.", highlight=False, markup=False)

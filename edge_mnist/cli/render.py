@@ -9,13 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from edge_mnist.runtime.artifacts import FLOAT32, model_file
+from edge_mnist.runtime.textfmt import size
 
 # Our runtime's p50 within this factor of the raw interpreter loop is shown green.
 OVERHEAD_TARGET = 1.3
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
 
 
 def selection_table(rows: list[dict[str, Any]]) -> Table:
@@ -50,7 +47,7 @@ def artifact_table(manifest: dict[str, Any], names: list[str] | None = None) -> 
         ratio = f"{e['size_bytes'] / twin['size_bytes']:.0%}" if twin else "-"
         table.add_row(
             escape(name),
-            _size(e["size_bytes"]),
+            size(e["size_bytes"]),
             ratio,
             f"{e['test_accuracy']:.2%}",
             f"{e['delta_vs_float_pp']:+.2f} pp",
@@ -86,12 +83,6 @@ def _us(value: float) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.1f}"
 
 
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
-
-
 def environment_line(env: dict[str, Any]) -> str:
     """'bench': the machine in one line (CPU, governor, temperature, versions, threads)."""
     parts = [env["cpu_model"], env["machine"], f"{env['cores']} cores"]
@@ -115,10 +106,10 @@ def _model_line(m: dict[str, Any]) -> str:
         load += f" (+{m['setup_ms']:,.0f} ms import)"
     parts = [
         f"{m['backend']} {m['backend_version']}",
-        _bytes(m["size_bytes"]),
+        size(m["size_bytes"]),
         load,
         f"first call {_us(m['first_inference_us'])} µs (batch {m['first_inference_batch']})",
-        f"RSS +{_bytes(m['rss_increase_bytes'])} on load, peak {_bytes(m['peak_rss_bytes'])}",
+        f"RSS +{size(m['rss_increase_bytes'])} on load, peak {size(m['peak_rss_bytes'])}",
     ]
     acc = m["accuracy"]
     if acc is not None:

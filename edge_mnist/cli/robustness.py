@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import app, console, err
-from .options import Backend, DataDir, ModelArg
+from .app import app, console, err, write_json_out
+from .options import Backend, DataDir, JsonOut, Limit, ModelArg, Plot
 
 
 def _progress() -> Any:
@@ -71,10 +71,7 @@ def _table(report: Any) -> Any:
 def robustness(
     model: ModelArg,
     backend: Backend = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(min=1, help="Use a seeded sample of N test digits (default: all 10,000)."),
-    ] = None,
+    limit: Limit = None,
     images: Annotated[
         list[Path] | None,
         typer.Option(
@@ -83,24 +80,25 @@ def robustness(
             show_default=False,
         ),
     ] = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write the report as JSON to this file.")
-    ] = None,
-    plot: Annotated[
-        Path | None,
-        typer.Option(help="Draw a bar chart of accuracy per variation to this PNG (matplotlib)."),
-    ] = None,
+    json_file: JsonOut = None,
+    plot: Plot = None,
     seed: Annotated[int, typer.Option(help="Seed for the sample and every variation.")] = 0,
     data_dir: DataDir = None,
 ) -> None:
     """Accuracy under rotation, scale, stroke width, elastic distortion, noise, blur, low
-    contrast, uneven light, JPEG, inversion and tight crops, against the clean digits."""
+    contrast, uneven light, JPEG, inversion and tight crops, against the clean digits.
+
+    --limit N scores a seeded sample of N test digits (default: all 10,000); --plot draws a bar
+    chart of accuracy per variation."""
     from edge_mnist.fileio import check_output_file
     from edge_mnist.robustness.report import plot_report, robustness_report
+    from edge_mnist.runtime.cliopts import is_stdout, require_plotting
     from edge_mnist.runtime.jsonfile import write_json
 
-    check_output_file(json_file)
+    check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(plot)
+    if plot is not None:
+        require_plotting()
     progress = _progress()
     try:
         report = robustness_report(
@@ -114,9 +112,12 @@ def robustness(
         )
     finally:
         progress.stop()
-    console.print(_table(report))
-    console.print(f"{report.seconds:.1f}s", highlight=False)
-    if json_file:
+    out = err if is_stdout(json_file) else console
+    out.print(_table(report))
+    out.print(f"{report.seconds:.1f}s", highlight=False)
+    if is_stdout(json_file):
+        write_json_out(json_file, report.to_dict())
+    elif json_file:
         write_json(json_file, report.to_dict())
         console.print(f"Wrote {json_file}.", highlight=False, markup=False)
     if plot:

@@ -7,7 +7,6 @@ preprocessing refuses counts as wrong and is reported as rejected.
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,14 +20,13 @@ from edge_mnist.errors import UsageError
 from edge_mnist.robustness.variations import VARIATIONS, Variation
 from edge_mnist.runtime import Classifier
 from edge_mnist.runtime.errors import ImageError
-from edge_mnist.runtime.predict import IMAGE_SUFFIXES
+from edge_mnist.runtime.labelled import labelled_files
 from edge_mnist.runtime.preprocess import load_image, to_mnist
 
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
 CLEAN = "clean"
 # Called with (row name, images done, images in the row).
 ProgressFn = Callable[[str, int, int], None]
-_LABEL_IN_NAME = re.compile(r"_(\d)$")
 
 
 @dataclass(frozen=True)
@@ -148,27 +146,6 @@ def run_variations(
 
         rows.append(_score(clf, v.name, v.description, varied, labels, report))
     return baseline, rows
-
-
-def labelled_files(folder: Path) -> list[tuple[Path, int]]:
-    """Image files with their digit: from a ``*_<digit>.<ext>`` name or a ``<digit>/`` folder."""
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: not a folder.", "pass a folder of labelled digit images.")
-    found: list[tuple[Path, int]] = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
-            continue
-        match = _LABEL_IN_NAME.search(path.stem)
-        if match:
-            found.append((path, int(match.group(1))))
-        elif path.parent != folder and re.fullmatch(r"\d", path.parent.name):
-            found.append((path, int(path.parent.name)))
-    if not found:
-        raise UsageError(
-            f"{folder}: no labelled images found.",
-            "name files like 'anything_7.png', or put them in subfolders named 0 to 9.",
-        )
-    return found
 
 
 def run_folder(clf: Classifier, folder: Path, progress: ProgressFn | None = None) -> Row:

@@ -9,8 +9,9 @@ importing one light module (say ``timing``) does not load the whole benchmark.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from ..lazy import load, where
 
 _EXPORTS = {
     "config": ("DEFAULT_BATCHES", "PIXEL_FORMS", "BenchConfig", "parse_batches", "parse_percent"),
@@ -32,12 +33,9 @@ _EXPORTS = {
     "schema": ("report_schema",),
     "timing": ("DEFAULT_RUNS", "DEFAULT_WARMUP", "summarize", "time_calls", "time_interleaved"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_WHERE = where(_EXPORTS)
 __all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+    return load(__name__, _WHERE, name)

@@ -1,6 +1,6 @@
 """``python -m runtime.bench MODEL... [options]`` or ``... diff OLD NEW``: a plain-text twin of
 'edge-mnist bench' for boards that have only the runtime folder and an interpreter (also
-``python -m edge_mnist.runtime.bench``)."""
+``python -m edge_mnist.runtime.bench``). Its options are declared once, in options.py."""
 
 from __future__ import annotations
 
@@ -9,23 +9,29 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..backends import BACKENDS
+from ..cliopts import add_arguments, values
 from ..errors import EdgeMnistError
-from .config import DEFAULT_BATCHES, PIXEL_FORMS, BenchConfig, parse_batches, parse_percent
 from .data import load_test_images
-from .render import format_table, plot_latencies, require_plotting
-from .report import diff_reports, read_report, write_report
+from .options import (
+    DIFF_OPTIONS,
+    RUN_OPTIONS,
+    bench_config,
+    json_to_stdout,
+    threshold,
+    write_outputs,
+)
+from .render import format_table
+from .report import diff_reports, read_report
 from .run import run_bench
-from .timing import DEFAULT_WARMUP
 
 
 def _diff(args: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m runtime.bench diff")
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
-    parser.add_argument("--max-regression", default="10%")
+    add_arguments(parser, DIFF_OPTIONS)
     ns = parser.parse_args(args)
-    diff = diff_reports(read_report(ns.old), read_report(ns.new), parse_percent(ns.max_regression))
+    diff = diff_reports(read_report(ns.old), read_report(ns.new), threshold(vars(ns)))
     for c in diff.changes:
         change = "-" if c.change_pct is None else f"{c.change_pct:+.1f}%"
         print(f"{c.model} ({c.backend}) batch {c.batch} {c.mode}: {change} {c.status}")
@@ -39,48 +45,30 @@ def _run(args: list[str]) -> int:
         description="Time models: our runtime against the raw interpreter call.",
     )
     parser.add_argument("models", nargs="+", type=Path)
-    parser.add_argument("--backend", action="append", default=[], choices=BACKENDS)
-    parser.add_argument("--batch", default=",".join(map(str, DEFAULT_BATCHES)))
-    parser.add_argument("--pixels", action="append", choices=PIXEL_FORMS)
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--warmup", type=int, default=DEFAULT_WARMUP)
-    parser.add_argument("--runs", type=int)
-    parser.add_argument("--seconds", type=float)
-    parser.add_argument("--accuracy", type=int)
-    parser.add_argument("--images", type=Path)
-    parser.add_argument("--labels", type=Path)
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--plot", type=Path)
+    add_arguments(parser, RUN_OPTIONS)
     ns = parser.parse_args(args)
-    config = BenchConfig(
-        batches=parse_batches(ns.batch),
-        backends=tuple(ns.backend),
-        threads=ns.threads,
-        warmup=ns.warmup,
-        runs=ns.runs,
-        seconds=ns.seconds,
-        accuracy=ns.accuracy,
-        pixels=tuple(dict.fromkeys(ns.pixels or ["uint8"])),
+    given = values(ns, RUN_OPTIONS)
+    config = bench_config(given)
+    data = load_test_images(
+        given["images"], given["labels"], given["data_dir"], need_labels=bool(given["accuracy"])
     )
-    config.validate()
-    if ns.plot is not None:
-        require_plotting()
-    data = load_test_images(ns.images, ns.labels, ns.data_dir, need_labels=bool(ns.accuracy))
-    report = run_bench(ns.models, config, data, progress=lambda m: print(m, file=sys.stderr))
-    print(format_table(report))
-    if ns.json is not None:
-        write_report(report, ns.json)
-    if ns.plot is not None:
-        plot_latencies(report, ns.plot)
+    quiet = given["quiet"]
+    report = run_bench(
+        ns.models,
+        config,
+        data,
+        progress=None if quiet else lambda m: print(m, file=sys.stderr),
+    )
+    if not json_to_stdout(given):
+        print(format_table(report))
+    write_outputs(report, given)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        # "compare" is the former name of "diff".
-        return _diff(args[1:]) if args[:1] in (["diff"], ["compare"]) else _run(args)
+        return _diff(args[1:]) if args[:1] == ["diff"] else _run(args)
     except EdgeMnistError as exc:
         print(f"error: {exc.problem}", file=sys.stderr)
         if exc.fix:

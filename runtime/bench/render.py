@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..atomic import atomic_path
+from ..cliopts import require_plotting  # noqa: F401  (the bench package exports it)
+from ..textfmt import align
 from .errors import BenchError
 from .report import BenchReport
-
-
-def require_plotting() -> None:
-    """Raise BenchError now, before any timing, if --plot cannot work."""
-    if importlib.util.find_spec("matplotlib") is None:
-        raise BenchError(
-            "--plot needs matplotlib, which is not installed.", "pip install matplotlib"
-        )
 
 
 def plot_latencies(report: BenchReport, target: Path) -> None:
@@ -83,12 +76,4 @@ def format_table(report: BenchReport | dict[str, Any]) -> str:
                     f"{r['overhead_vs_raw']:.2f}×" if r["overhead_vs_raw"] else "",
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i < 4 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(align(rows, right=frozenset(range(4, len(head)))))

@@ -4,18 +4,26 @@ Use it from Python::
 
     from edge_mnist.runtime.serve import make_server, serve_forever
     serve_forever(make_server("model_int8.tflite", "127.0.0.1", 8000))
+
+The names below load their module on first use: the command lines read ``options`` (and the
+defaults in ``limits``) for every command, which must not load http.server and the model.
 """
 
-from .launch import run
-from .server import DigitServer, Limits, make_server, parse_size, serve_forever
-from .service import DigitService
+from __future__ import annotations
 
-__all__ = [
-    "DigitServer",
-    "DigitService",
-    "Limits",
-    "make_server",
-    "parse_size",
-    "run",
-    "serve_forever",
-]
+from typing import Any
+
+from ..lazy import load, where
+
+_EXPORTS = {
+    "launch": ("run",),
+    "limits": ("Limits", "parse_size"),
+    "server": ("DigitServer", "make_server", "serve_forever"),
+    "service": ("DigitService",),
+}
+_WHERE = where(_EXPORTS)
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    return load(__name__, _WHERE, name)

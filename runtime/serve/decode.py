@@ -19,6 +19,11 @@ MAX_IMAGES = 64
 
 _FIX_JSON = 'send {"pixels": [...]} with 784 values (or N lists of 784) per image.'
 _FIX_MULTIPART = "send each image as a file part, e.g. curl -F image=@digit.png."
+_FIX_RANGE = "send integer pixels in 0-255 or float pixels in [0, 1] (divide 0-255 values by 255)."
+_FIX_CONTENT_TYPE = (
+    "send it with the header Content-Type: application/json "
+    "(curl -H 'Content-Type: application/json' --data @body.json)."
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ def parse_body(content_type: str | None, body: bytes) -> Images:
     if kind == "multipart/form-data":
         return _from_multipart(header, body)
     # curl --data-binary sends application/x-www-form-urlencoded: take any other type as an image.
+    if body.lstrip()[:1] in (b"{", b"["):
+        # JSON sent without its type (curl -d sets x-www-form-urlencoded): no image starts so.
+        raise InvalidInputError(
+            f"the body looks like JSON but its Content-Type is {kind}.", _FIX_CONTENT_TYPE
+        )
     name = "the request body"
     return Images(to_mnist(decode_image(body, name), name).reshape(1, -1))
 
@@ -90,7 +100,11 @@ def _from_json(body: bytes) -> Images:
         raise InvalidInputError(
             f'"pixels" has shape {pixels.shape}; expected (784,) or (N, 784).', _FIX_JSON
         )
-    return Images(as_batch(pixels))
+    try:
+        return Images(as_batch(pixels))
+    except InvalidInputError as exc:
+        # The classifier's own message names the range; a web client also needs the fix.
+        raise InvalidInputError(exc.problem, exc.fix or _FIX_RANGE) from None
 
 
 def _kind_name(arr: np.ndarray) -> str:

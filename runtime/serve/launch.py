@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ..classifier import Classifier
-from .server import Limits, make_server, serve_forever
+from .limits import Limits
+from .server import make_server, serve_forever
 
 SECURITY = (
     "no authentication and no TLS: anyone who can reach this address can use it. "

@@ -9,7 +9,6 @@ import socketserver
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from ..classifier import Classifier
 from ..errors import EdgeMnistError
 from .handler import Handler
+from .limits import Limits
 from .service import DigitService
 
 log = logging.getLogger("edge_mnist.serve")
@@ -32,27 +32,6 @@ _BUSY = (
     b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 86\r\n\r\n"
     b'{"error":"the server is busy: too many open connections.","fix":"retry in a moment."}\n'
 )
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one client may cost the server."""
-
-    max_body: int = 4 * 1024 * 1024
-    """Largest request body in bytes; larger ones get 413 before they are read."""
-    timeout: float = 10.0
-    """Seconds a connection may stay silent (idle keep-alive, half-open or slow clients)."""
-    body_deadline: float = 30.0
-    """Seconds a request body may take to arrive in full, however steadily it trickles."""
-    max_connections: int = 64
-    """Connections served at once; more are answered 503 straight away."""
-
-    def __post_init__(self) -> None:
-        for name in ("max_body", "timeout", "body_deadline", "max_connections"):
-            if getattr(self, name) <= 0:
-                raise EdgeMnistError(
-                    f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}."
-                )
 
 
 class DigitServer(ThreadingHTTPServer):
@@ -190,22 +169,3 @@ def serve_forever(server: DigitServer, grace: float = 5.0) -> None:
         server.server_close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3}
-
-
-def parse_size(text: str) -> int:
-    """Bytes from '4194304', '512k', '4M' or '4MB' (binary units)."""
-    raw = text.strip().lower()
-    digits = raw.rstrip("bkmg")
-    unit = raw[len(digits) :]
-    try:
-        value = float(digits)
-    except ValueError:
-        value = -1.0
-    if unit not in _UNITS or not value > 0:
-        raise EdgeMnistError(
-            f"invalid size {text!r}.", "give a positive number of bytes, e.g. 4M, 512k or 1000000."
-        )
-    return int(value * _UNITS[unit])

@@ -288,6 +288,32 @@ def test_bad_bodies_get_400_with_the_runtime_message(
     assert re.search(message, answer["error"]), answer
 
 
+@pytest.mark.parametrize(
+    ("ctype", "body", "fix"),
+    [
+        # curl -d sends JSON as a form: the answer says which header to send.
+        (
+            "application/x-www-form-urlencoded",
+            json.dumps({"pixels": [0] * 784}).encode(),
+            "Content-Type: application/json",
+        ),
+        (None, b'  {"pixels": [0]}', "Content-Type: application/json"),
+        ("application/json", json.dumps({"pixels": [300] * 784}).encode(), "0-255"),
+        ("application/json", json.dumps({"pixels": [-1] * 784}).encode(), "0-255"),
+    ],
+)
+def test_bad_bodies_get_a_fix(
+    server: DigitServer, ctype: str | None, body: bytes, fix: str
+) -> None:
+    headers = {} if ctype is None else {"Content-Type": ctype}
+    status, _, data = request(server, "POST", "/predict", body, headers)
+    answer = json.loads(data)
+    assert status == 400, answer
+    assert isinstance(answer["fix"], str) and fix in answer["fix"], answer
+    if "Content-Type" in fix:
+        assert "looks like JSON" in answer["error"]
+
+
 def test_bad_multipart_image_names_the_part(server: DigitServer) -> None:
     body, ctype = multipart([("ok.png", BLANK.getvalue()), ("junk.png", b"not an image")])
     status, _, data = request(server, "POST", "/predict", body, {"Content-Type": ctype})

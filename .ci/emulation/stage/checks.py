@@ -38,7 +38,7 @@ def info(guest: Guest, outcome: Outcome, model: str) -> None:
     """'info' with the row's first backend for the model's format; without one, a clear error."""
     backends = [b for b in guest.row.backends if model in models_for(b)]
     t0 = time.monotonic()
-    argv = ["edge-mnist", "info", f"/opt/in/artifacts/{model}", "--json"]
+    argv = ["edge-mnist", "info", f"/opt/in/artifacts/{model}", "--json", "-"]
     if backends:
         proc = guest.run([*argv, "--backend", backends[0]], 300)
         if not outcome.step(f"info {model} --backend {backends[0]}", proc, t0):

@@ -9,7 +9,7 @@ from .rows import EXACT
 
 
 class Prediction(NamedTuple):
-    """What 'predict --labels --json' reports: one digit per image, accuracy, backend version."""
+    """What 'predict --labels --json -' reports: one digit per image, accuracy, backend version."""
 
     digits: list[int]
     accuracy: float
@@ -34,11 +34,12 @@ def predict_cmd(
         "--backend",
         backend,
         "--json",
+        "-",
     ]
 
 
 def parse_predict(stdout: str) -> Prediction:
-    """Digits, accuracy and backend version from 'predict --labels --json'."""
+    """Digits, accuracy and backend version from 'predict --labels --json -'."""
     report = json.loads(stdout)
     digits = [int(i["digit"]) for i in report["items"]]
     model = report.get("model", {})
