@@ -73,9 +73,20 @@ def test_a_changed_figure_fails_the_comparison(figures: dict[str, Any]) -> None:
     assert gen.readme_blocks(text) != gen.readme_blocks(README.read_text())
 
 
-def test_check_names_each_differing_figure(tmp_path: Path, figures: dict[str, Any]) -> None:
-    """--check on a run whose figures differ exits 1 and names them; on equal figures 0."""
+def test_check_names_each_differing_figure(
+    tmp_path: Path, figures: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--check on a run whose figures differ exits 1 and names them; on equal figures 0; on
+    another kind of machine (another model from the same seed) the differences are a notice."""
+    # The kept figures as if recorded on this machine, whatever machine runs the test.
+    kept = dict(figures, machine=gen.machine("9.9.9"))
+    kept_file = tmp_path / "figures.json"
+    kept_file.write_text(json.dumps(kept))
+    monkeypatch.setattr(gen, "FIGURES", kept_file)
+    run = tmp_path / "run"
+    run.mkdir()
     train = {
+        "versions": {"tensorflow": "9.9.9"},
         "arch": figures["train"]["arch"],
         "parameters": figures["train"]["parameters"],
         "seed": figures["train"]["seed"],
@@ -100,9 +111,12 @@ def test_check_names_each_differing_figure(tmp_path: Path, figures: dict[str, An
             for a in figures["artifacts"]
         }
     }
-    (tmp_path / "train.json").write_text(json.dumps(train))
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    assert gen.main(["--check", str(tmp_path)]) == 1
+    (run / "train.json").write_text(json.dumps(train))
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert gen.main(["--check", str(run)]) == 1
+    kept_file.write_text(json.dumps(dict(kept, machine=dict(kept["machine"], isa="elsewhere"))))
+    assert gen.main(["--check", str(run)]) == 0
+    kept_file.write_text(json.dumps(kept))
     train["epochs_run"] -= 1
-    (tmp_path / "train.json").write_text(json.dumps(train))
-    assert gen.main(["--check", str(tmp_path)]) == 0
+    (run / "train.json").write_text(json.dumps(train))
+    assert gen.main(["--check", str(run)]) == 0
