@@ -118,6 +118,8 @@ def check_file(path: Path, data: bytes | None = None, cap: int | None = None) ->
         if data is None:
             data = path.read_bytes()
         found = footprint(data)
+    except FileNotFoundError:
+        raise ModelLoadError(f"{path}: no such model file.") from None
     except OSError as exc:
         raise ModelLoadError(f"{path}: cannot read it ({exc.strerror}).") from None
     except Malformed as exc:

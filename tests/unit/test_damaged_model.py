@@ -134,3 +134,23 @@ def test_sigterm_ends_a_command_busy_in_native_code_at_once(
     seconds = time.monotonic() - sent
     assert seconds < 1.0, seconds  # a Python handler waited some 4 s here for native code
     assert proc.returncode == -signal.SIGTERM  # the shell shows 143
+
+
+def test_commands_that_end_at_once_still_write_their_json_under_handlers() -> None:
+    from edge_mnist.cli import signals
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        for s in saved:
+            signal.signal(s, signal.SIG_DFL)
+        signals.install_handlers("predict")
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        with signals.handled():  # the --json write: a signal unwinds and removes the temp file
+            assert signal.getsignal(signal.SIGTERM) is signals._raise_interrupted
+            assert signal.getsignal(signal.SIGHUP) is signals._raise_interrupted
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        signals.install_handlers("bench")  # keeps its handlers: reports and plots
+        assert signal.getsignal(signal.SIGTERM) is signals._raise_interrupted
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
