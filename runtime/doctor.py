@@ -277,3 +277,30 @@ def render(report: dict[str, Any]) -> str:
     if report["model"] is not None and not report["verify_available"]:
         lines.append(VERIFY_NOTE + ".")
     return "\n".join(w for line in lines for w in _wrap(line))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m runtime.doctor [MODEL] [--json FILE]`` from a copied runtime/ folder."""
+    import argparse
+
+    from .cliopts import is_stdout
+    from .errors import EdgeMnistError
+    from .jsonfile import write_json
+
+    p = argparse.ArgumentParser(prog="python -m runtime.doctor", description=__doc__)
+    p.add_argument("model", nargs="?", type=Path, help="a .tflite or .onnx model to check")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write JSON there ('-': stdout)")
+    args = p.parse_args(argv)
+    try:
+        report = diagnose(args.model)
+        if args.json is not None and not is_stdout(args.json):
+            write_json(args.json, report)
+    except EdgeMnistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(json.dumps(report, indent=2) if is_stdout(args.json) else render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
