@@ -85,6 +85,61 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def board(cpuinfo: str | None = None) -> str | None:
+    """The board's name: /proc/device-tree/model (ARM boards), else the "Model" line that
+    Raspberry Pi OS kernels add to /proc/cpuinfo (or to the ``cpuinfo`` text given); None on
+    a PC or where neither says it."""
+    name = None if cpuinfo is not None else _read("/proc/device-tree/model")
+    if name:
+        return name
+    text = _read("/proc/cpuinfo") if cpuinfo is None else cpuinfo
+    for line in (text or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Model" and value.strip():
+            return value.strip()
+    return None
+
+
+# CPU features the interpreters' int8 and float kernels choose their code by, per architecture:
+# (the /proc/cpuinfo flag, what it is). XNNPACK and onnxruntime use the int8 dot product
+# (asimddp) and matrix-multiply (i8mm) instructions where present, VNNI on x86.
+CPU_FEATURES = {
+    "aarch64": (
+        ("asimd", "NEON (Advanced SIMD)"),
+        ("asimddp", "int8 dot product (SDOT)"),
+        ("i8mm", "int8 matrix multiply"),
+        ("fphp", "float16 arithmetic"),
+    ),
+    "armv7l": (("neon", "NEON"), ("vfpv4", "VFPv4 floating point")),
+    "armv6l": (("vfp", "VFP floating point"),),
+    "x86_64": (
+        ("avx2", "AVX2"),
+        ("fma", "FMA"),
+        ("avx512f", "AVX-512"),
+        ("avx512_vnni", "AVX-512 VNNI (int8 dot product)"),
+        ("avx_vnni", "AVX-VNNI (int8 dot product)"),
+    ),
+}
+
+
+def cpu_features(machine: str | None = None, cpuinfo: str | None = None) -> dict[str, bool] | None:
+    """For this CPU's architecture, which of CPU_FEATURES /proc/cpuinfo (or the ``cpuinfo``
+    text given) lists; None where it cannot be read (macOS) or for another architecture."""
+    from .wheels import normal_machine
+
+    wanted = CPU_FEATURES.get(normal_machine(machine or platform.machine()))
+    info = _read("/proc/cpuinfo") if cpuinfo is None else cpuinfo
+    if wanted is None or info is None:
+        return None
+    flags: set[str] = set()
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            flags = set(value.split())
+            break
+    return {flag: flag in flags for flag, _ in wanted}
+
+
 def throttled() -> str | None:
     """Raspberry Pi firmware's throttling flags (``vcgencmd get_throttled``), if available."""
     exe = shutil.which("vcgencmd")
@@ -128,7 +183,7 @@ def environment(threads: int | None = None) -> dict[str, Any]:
         usable = None
     return {
         "cpu_model": cpu_model(),
-        "board": _read("/proc/device-tree/model"),
+        "board": board(),
         "machine": platform.machine(),
         "cores": os.cpu_count(),
         "cores_usable": usable,

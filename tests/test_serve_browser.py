@@ -33,6 +33,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+TOKEN = "browser-test-token-0123456789"
 CELL = 10  # canvas pixels per MNIST pixel: the pad is 280 x 280
 INK = 100  # MNIST grey level that counts as a stroke
 
@@ -59,7 +60,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def url(artifacts: Path) -> Iterator[str]:
-    server = make_server(artifacts / "model_int8.tflite", "127.0.0.1", 0)
+    # With an access token, as on a shared network: the page must ask for it once.
+    server = make_server(artifacts / "model_int8.tflite", "127.0.0.1", 0, token=TOKEN)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     yield server.url
@@ -73,12 +75,20 @@ def page(browser: Any, url: str) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 760, "height": 470}, has_touch=True)
     pg = context.new_page()
     errors: list[str] = []
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept(TOKEN)
+
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("dialog", answer)
     pg.goto(url)
     pg.wait_for_function("() => document.getElementById('model').textContent.includes('sha256')")
     yield pg
     context.close()
     assert not errors, errors
+    assert asked == ["This server needs an access token:"]  # once, then kept for the tab
 
 
 def strokes(image: np.ndarray) -> list[tuple[int, int, int]]:

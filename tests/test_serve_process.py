@@ -73,7 +73,7 @@ def test_runs_from_a_copied_runtime_folder(artifacts: Path, tmp_path: Path) -> N
         proc.kill()
     assert proc.returncode == 0
     # Binding every interface prints the security warning.
-    assert "no authentication and no TLS" in err
+    assert "without an access token" in err and "no TLS" in err
 
 
 def test_startup_errors_exit_2_with_a_fix(artifacts: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@
 - ``compare.py``: compare (model selection and the edge Pareto table);
 - ``quant_report.py``: quant-report (per-layer int8 error; runs on a device too);
 - ``device.py``: predict, info;  ``bench.py``: the bench group;  ``serve.py``: serve;
+  ``doctor.py``: doctor;
   ``render.py``: the rich tables, ``plain.py``: the plain ones;
 - ``options.py``: options several commands share (--json FILE, -b/--backend, --limit N,
   --plot FILE: one meaning each, tests/test_cli_grammar.py); ``specs.py``: Typer options built
@@ -19,7 +20,7 @@ commands (predict, info, bench, serve) never import host modules at all (tests/t
 lists what ``edge-mnist predict`` may load).
 """
 
-from . import host, compare, quant_report, device, bench, serve, robustness  # noqa: F401, I001  (registers the commands, in help order)
+from . import host, compare, quant_report, device, bench, serve, robustness, doctor  # noqa: F401, I001  (registers the commands, in help order)
 from .app import app, run
 
 

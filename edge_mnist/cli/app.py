@@ -23,6 +23,7 @@ from edge_mnist.runtime.errors import EdgeMnistError
 from .consoles import LazyConsole, escape
 from .signals import (
     flush_stdout,
+    handled,
     install_handlers,
     quiet_broken_pipe,
     report_interrupted,
@@ -161,9 +162,10 @@ def run(args: list[str] | None = None) -> None:
     """Run the command line, as the console script does (the process ends after it). A command
     named first is built alone: Typer otherwise builds every command's options before running
     one, which a board pays for at every start."""
-    install_handlers()
+    argv = sys.argv[1:] if args is None else args
+    install_handlers(argv[0] if argv else None)
     try:
-        _run(sys.argv[1:] if args is None else args)
+        _run(argv)
     finally:
         flush_stdout()
         # Python's shutdown would walk every object the imports made (numpy, rich, the
@@ -223,5 +225,6 @@ def write_json_out(target: Any, obj: Any) -> bool:
         return False
     from edge_mnist.runtime.jsonfile import write_json
 
-    write_json(target, obj)
+    with handled():  # a signal now removes the temporary file (signals.py)
+        write_json(target, obj)
     return True

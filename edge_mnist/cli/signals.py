@@ -7,6 +7,13 @@ stderr and exits 128 + the signal number, as a shell reports a job killed by it:
 Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP. A signal that is ignored when the command
 starts (``nohup`` ignores SIGHUP) stays ignored.
 
+Device commands that write no file until their very end (predict, info, verify, doctor) keep
+the default disposition instead: SIGTERM and SIGHUP end them at once, even inside an
+interpreter's native code, which a Python handler would wait for (a damaged model once kept
+ai-edge-litert allocating for minutes, and a SIGTERM took another 130 s to act). The shell
+then reports 143 or 129 as before, without the "interrupted" line; their one file, --json
+FILE, is written under :func:`handled`, so a signal then still removes the temporary file.
+
 When stdout is a pipe whose reader has exited (``edge-mnist predict ... | head -2``), the
 command stops writing and exits quietly with 141 (128 + SIGPIPE): what ``set -o pipefail``
 shows for any Unix tool in that place, so a cut-off listing is never taken for a complete one.
@@ -18,11 +25,16 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 # 128 + SIGPIPE (13 on every Unix; SIGPIPE does not exist on Windows).
 EXIT_BROKEN_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
 HANDLED = ("SIGTERM", "SIGHUP")
+# Commands that end at once on SIGTERM/SIGHUP (see above). bench is not one: it keeps handlers
+# so that its reports and plots are never left half-written, and its only long native call,
+# loading a damaged model, is refused by the size check first (runtime/engine/bounds.py).
+ENDS_AT_ONCE = frozenset({"predict", "info", "verify", "doctor"})
 
 
 class Interrupted(KeyboardInterrupt):
@@ -42,20 +54,42 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
 _stderr_fd: int | None = None
 
 
-def install_handlers() -> None:
+def install_handlers(command: str | None = None) -> None:
     """Make SIGTERM and SIGHUP raise :class:`Interrupted` (main thread only; an ignored or
-    already handled signal is left as it is)."""
+    already handled signal is left as it is), except for a ``command`` in ENDS_AT_ONCE."""
     global _stderr_fd
     if _stderr_fd is None:
         with contextlib.suppress(OSError):
             _stderr_fd = os.dup(2)
-    for name in HANDLED:
+    if command in ENDS_AT_ONCE:
+        return
+    _raise_on(HANDLED)
+
+
+def _raise_on(names: tuple[str, ...]) -> dict[int, object]:
+    """Install the raising handler for each default-disposition signal; return what it replaced."""
+    replaced: dict[int, object] = {}
+    for name in names:
         signum = getattr(signal, name, None)
         if signum is None:
             continue
         with contextlib.suppress(ValueError, OSError):  # not the main thread
             if signal.getsignal(signum) is signal.SIG_DFL:
-                signal.signal(signum, _raise_interrupted)
+                replaced[signum] = signal.signal(signum, _raise_interrupted)
+    return replaced
+
+
+@contextlib.contextmanager
+def handled() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` even in a command that
+    ends at once otherwise: for writing a file, whose temporary file the unwinding removes."""
+    replaced = _raise_on(HANDLED)
+    try:
+        yield
+    finally:
+        for signum, previous in replaced.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(signum, previous)  # type: ignore[arg-type]
 
 
 def exit_code(exc: KeyboardInterrupt) -> int:

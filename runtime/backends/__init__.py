@@ -207,7 +207,13 @@ def detect_format(path: Path) -> str:
 
 
 def load_backend(spec: BackendSpec, path: Path, threads: int | None = None) -> Backend:
-    """Load the model into the backend ``spec`` names and check that it classifies digits."""
+    """Load the model into the backend ``spec`` names and check that it classifies digits.
+    A .tflite file's declared sizes are checked first: a damaged one must not get an
+    interpreter to allocate gigabytes in native code that no signal stops (engine/bounds.py)."""
+    if spec.format == TFLITE:
+        from ..engine.bounds import check_file
+
+        check_file(path)
     module, _, cls = spec.impl.partition(":")
     impl: Backend = getattr(importlib.import_module(f".{module}", __name__), cls)(
         spec, path, threads

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import EdgeMnistError
+from .auth import PROTECTED, TOKEN_ENV, authorized
 from .body import PREDICT_FIX, HttpError, content_length, drain, has_body, read_exactly, too_large
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/predict": ("POST",),
 }
 _TRUE = ("1", "true", "yes", "on")
+AUTH_FIX = (
+    "send the header 'Authorization: Bearer <token>' with the token the server was started "
+    f"with (--token or {TOKEN_ENV})."
+)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -103,6 +108,13 @@ class Handler(BaseHTTPRequestHandler):
                     f"{url.path} does not accept {method}.",
                     f"use {' or '.join(allowed)}.",
                 )
+            token = self.server.token
+            if (
+                token
+                and url.path in PROTECTED
+                and not authorized(self.headers.get("Authorization"), token)
+            ):
+                raise HttpError(401, f"{url.path} needs the access token.", AUTH_FIX)
             status, images = self._answer(url.path, url.query, method)
         except HttpError as exc:
             status = exc.status
@@ -148,7 +160,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, result)
             return 200, result["count"]
         if path == "/health":
-            self._send_json(200, service.health())
+            health = service.health()
+            status = 200 if health["status"] == "ok" else 503  # the self-test failed
+            self._send_json(status, health)
+            return status, 0
         elif path == "/info":
             self._send_json(200, service.info)
         elif path == "/metrics":
@@ -206,6 +221,8 @@ class Handler(BaseHTTPRequestHandler):
                 "Content-Security-Policy",
                 "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
             )
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Bearer realm="edge-mnist"')
         if allow:
             methods = ("HEAD", *allow) if "GET" in allow else allow
             self.send_header("Allow", ", ".join(methods))

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import TextIO
 
 from ..classifier import Classifier
+from .auth import TOKEN_ENV
 from .limits import Limits
 from .server import make_server, serve_forever
 
 SECURITY = (
-    "no authentication and no TLS: anyone who can reach this address can use it. "
-    "Keep it on a trusted LAN; otherwise use an SSH tunnel or a reverse proxy."
+    "listening beyond this machine without an access token: anyone who can reach this "
+    f"address can use the model. Set {TOKEN_ENV} (or --token); there is no TLS either, so "
+    "off a trusted LAN use an SSH tunnel or a reverse proxy."
 )
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -41,6 +43,7 @@ def run(
     limits: Limits | None = None,
     access_log: bool = False,
     debug: bool = False,
+    token: str | None = None,
 ) -> None:
     """Load, bind, print where to connect, and serve until SIGINT or SIGTERM.
 
@@ -48,10 +51,17 @@ def run(
     cannot be bound; returns normally after a signal.
     """
     configure_logging(access_log, debug)
-    server = make_server(model, host, port, backend=backend, threads=threads, limits=limits)
+    server = make_server(
+        model, host, port, backend=backend, threads=threads, limits=limits, token=token
+    )
     info = server.service.classifier.info
     _say(f"serving {info.path} ({info.format}, {info.backend}) on {server.url}")
-    if host not in LOCAL_HOSTS:
+    test = server.service.selftest
+    if not test["passed"]:
+        _say(f"warning: the start-up self-test failed: {test['failures']}", sys.stderr)
+    if token:
+        _say("/predict, /info and /metrics need 'Authorization: Bearer <token>'")
+    elif host not in LOCAL_HOSTS:
         _say(f"warning: {SECURITY}", sys.stderr)
     _say("press Ctrl+C to stop")
     serve_forever(server)

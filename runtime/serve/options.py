@@ -24,8 +24,8 @@ OPTIONS = (
         "host",
         ("--host",),
         default="127.0.0.1",
-        help="Address to listen on; 0.0.0.0 exposes it to the LAN (no authentication, no TLS: "
-        "only on a network you trust).",
+        help="Address to listen on; 0.0.0.0 exposes it to the LAN (no TLS: only on a network "
+        "you trust, and with --token).",
     ),
     Opt("port", ("--port",), int, 8000, "Port; 0 picks a free one.", low=0, high=65535),
     backend_opt(),
@@ -53,6 +53,14 @@ OPTIONS = (
         low=1,
     ),
     Opt("access_log", ("--access-log",), bool, False, "Log one line per request."),
+    Opt(
+        "token",
+        ("--token",),
+        help="Require 'Authorization: Bearer TOKEN' on /predict, /info and /metrics (16+ "
+        "characters). Prefer the EDGE_MNIST_TOKEN environment variable: other users can read "
+        "a command line.",
+        metavar="TOKEN",
+    ),
     Opt("debug", ("--debug",), bool, False, "Log connection errors and timeouts too."),
 )
 
@@ -79,4 +87,14 @@ def launch(model: Any, values: dict[str, Any]) -> None:
         limits=limits(values),
         access_log=values["access_log"],
         debug=values["debug"],
+        token=access_token(values),
     )
+
+
+def access_token(values: dict[str, Any]) -> str | None:
+    """--token, else the EDGE_MNIST_TOKEN environment variable, else None (no authentication)."""
+    import os
+
+    from .auth import TOKEN_ENV, check_token
+
+    return check_token(values.get("token") or os.environ.get(TOKEN_ENV) or None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..classifier import Classifier
 from ..errors import EdgeMnistError
+from .auth import check_token
 from .handler import Handler
 from .limits import Limits
 from .service import DigitService
@@ -40,8 +41,16 @@ class DigitServer(ThreadingHTTPServer):
     daemon_threads = True  # idle keep-alive connections must not hold up the exit
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], service: DigitService, limits: Limits) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        service: DigitService,
+        limits: Limits,
+        token: str | None = None,
+    ) -> None:
         self.service = service
+        # None: no authentication. Else /predict, /info and /metrics need "Bearer <token>".
+        self.token = check_token(token)
         self.metrics = service.metrics
         self.limits = limits
         self.static = {
@@ -136,14 +145,18 @@ def make_server(
     backend: str | None = None,
     threads: int | None = None,
     limits: Limits | None = None,
+    token: str | None = None,
 ) -> DigitServer:
     """Load the model (or take a loaded ``Classifier``) and bind the server; port 0 picks one.
+    With ``token``, /predict, /info and /metrics answer 401 without "Authorization: Bearer
+    <token>".
 
     The server is not running yet: call ``serve_forever(server)`` (blocking, with signal
     handling) or ``server.serve_forever()`` in a thread.
     """
+    check_token(token)  # before loading the model
     service = DigitService.load(model, backend=backend, threads=threads)
-    return DigitServer((host, port), service, limits or Limits())
+    return DigitServer((host, port), service, limits or Limits(), token)
 
 
 def serve_forever(server: DigitServer, grace: float = 5.0) -> None:

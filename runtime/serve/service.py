@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
 from ..classifier import Classifier
 from ..describe import describe_classifier
 from .decode import parse_body
 from .metrics import Metrics
+from .selftest import self_test
 
 
 class DigitService:
@@ -67,18 +64,16 @@ class DigitService:
         return out
 
     def _warm_up(self) -> None:
-        """Classify one drawing before any client does: the first call imports Pillow's plugins
-        and allocates the interpreter's buffers (about 0.1 s)."""
-        stroke = np.full((28, 28), 255, dtype=np.uint8)
-        stroke[5:23, 12:16] = 0
-        buf = io.BytesIO()
-        Image.fromarray(stroke).save(buf, format="PNG")
-        self.predict("image/png", buf.getvalue())
+        """The start-up self-test, which also warms up before any client comes: the first call
+        imports Pillow's plugins and allocates the interpreter's buffers (about 0.1 s)."""
+        self.selftest = self_test(lambda png: int(self.predict("image/png", png)["digits"][0]))
 
     def health(self) -> dict[str, Any]:
-        """A cheap liveness answer that still names the model being served."""
+        """A cheap liveness answer that still names the model being served, and the start-up
+        self-test's result ("status" is "failing" when it did not pass)."""
         return {
-            "status": "ok",
+            "status": "ok" if self.selftest["passed"] else "failing",
+            "selftest": self.selftest,
             "model": Path(self.classifier.info.path).name,
             "model_sha256": self.sha256,
             "backend": self.classifier.info.backend,

@@ -10,6 +10,27 @@ let strokes = 0;        // strokes drawn since the last clear
 let inFlight = false;   // one request at a time; later strokes are sent when it returns
 let pending = false;
 let generation = 0;     // bumped by Clear, so answers for an old drawing are dropped
+// A server started with --token answers 401 to the API: ask once, keep it for this tab.
+const TOKEN_KEY = "edge-mnist-token";
+let token = sessionStorage.getItem(TOKEN_KEY) || "";
+let asking = null;      // the one prompt in progress, shared by concurrent requests
+
+// fetch() with the access token; on 401 ask for it (once) and try again.
+async function api(url, options) {
+  const send = () => fetch(url, {
+    ...options,
+    headers: { ...(options && options.headers), ...(token ? { Authorization: "Bearer " + token } : {}) },
+  });
+  const tried = token;
+  const response = await send();
+  if (response.status !== 401) return response;
+  asking = asking || Promise.resolve().then(() => {
+    const given = window.prompt("This server needs an access token:", "");
+    if (given) { token = given.trim(); sessionStorage.setItem(TOKEN_KEY, token); }
+  }).finally(() => { asking = null; });
+  await asking;
+  return token && token !== tried ? send() : response;
+}
 
 function blank() {
   ctx.fillStyle = "#fff";
@@ -82,7 +103,7 @@ async function classify(body, type) {
   const started = performance.now();
   let answer;
   try {
-    const response = await fetch("/predict?preprocessed=1", {
+    const response = await api("/predict?preprocessed=1", {
       method: "POST", headers: { "Content-Type": type || "application/octet-stream" }, body,
     });
     answer = await response.json();
@@ -162,7 +183,9 @@ document.getElementById("upload").addEventListener("change", (e) => {
 
 async function loadInfo() {
   try {
-    const info = await (await fetch("/info")).json();
+    const response = await api("/info");
+    const info = await response.json();
+    if (!response.ok) throw new Error(info.error);
     const m = info.manifest;
     const accuracy = m && typeof m.test_accuracy === "number"
       ? ` · test accuracy ${(100 * m.test_accuracy).toFixed(2)}%` : "";

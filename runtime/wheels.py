@@ -1,0 +1,134 @@
+"""Which interpreter has wheels where: the one table behind the README's wheel matrix and
+``edge-mnist doctor``'s install advice.
+
+A row says, for one backend of ``backends.TABLE``, on which operating systems and CPU
+architectures (``platform.machine()``, normalised) the package index has wheels, for which
+Python versions, whether they need numpy < 2, and the pip requirement (the same as the extra
+in pyproject.toml; tests/unit/test_doctor.py keeps them equal). Facts as the index had them on
+2026-12-03 (ai-edge-litert 2.3 for Python 3.10-3.14, 2.1 for 3.9; tflite-runtime 2.14;
+onnxruntime 1.32, 1.23 for 3.10, 1.19 for 3.9; asked with ``pip install --dry-run --platform``
+per tag: docs/2026-12-03-doctor-and-damaged-models.md). README.md's matrix is
+rendered from this table (``python -m edge_mnist.runtime.wheels README.md``), and
+tests/unit/test_doctor.py fails when they differ.
+"""
+
+from __future__ import annotations
+
+import platform
+import shlex
+import sys
+from dataclasses import dataclass
+
+# platform.machine() spellings -> one name per architecture.
+_MACHINES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8l": "armv7l"}
+
+
+@dataclass(frozen=True)
+class Wheels:
+    """Where one backend's package has wheels: ``python`` maps "system/architecture"
+    (``platform.system()``/normalised machine) to the (lowest, highest) minor version of
+    Python 3 with a wheel; ``title`` heads the README's column."""
+
+    backend: str
+    title: str
+    requirement: tuple[str, ...]  # what pip installs; () for the built-in engine
+    python: dict[str, tuple[int, int]]
+    numpy1_only: bool = False
+
+    def pip_line(self) -> str | None:
+        """The exact command, quoted for a POSIX shell (None: nothing to install)."""
+        if not self.requirement:
+            return None
+        return "pip install " + " ".join(shlex.quote(r) for r in self.requirement)
+
+    def has_wheel(self, system: str, machine: str, python: tuple[int, int]) -> bool:
+        """Whether pip finds a wheel for this OS, architecture and (major, minor) Python."""
+        if not self.requirement:
+            return True  # the built-in engine needs numpy only: wheels or the OS's package
+        span = self.python.get(f"{system}/{normal_machine(machine)}")
+        return span is not None and python[0] == 3 and span[0] <= python[1] <= span[1]
+
+
+def _on(span: tuple[int, int], *platforms: str) -> dict[str, tuple[int, int]]:
+    return dict.fromkeys(platforms, span)
+
+
+_MAIN = ("Linux/x86_64", "Linux/aarch64", "Darwin/aarch64", "Windows/x86_64")
+WHEELS: tuple[Wheels, ...] = (
+    Wheels("litert", "ai-edge-litert", ("ai-edge-litert>=1.2",), _on((9, 14), *_MAIN)),
+    Wheels(
+        "tflite-runtime",
+        "tflite-runtime",
+        ("tflite-runtime>=2.14", "numpy<2"),
+        _on((9, 11), "Linux/x86_64", "Linux/aarch64", "Linux/armv7l"),
+        numpy1_only=True,
+    ),
+    Wheels("onnxruntime", "onnxruntime", ("onnxruntime>=1.16",), _on((9, 14), *_MAIN)),
+    Wheels("numpy", "NumPy engine", (), {}),
+    Wheels("tensorflow", "tensorflow", ("tensorflow",), _on((9, 13), *_MAIN)),
+)
+BY_BACKEND = {w.backend: w for w in WHEELS}
+
+# The README's rows: Raspberry Pi OS platforms (label, architecture, Python versions).
+README_ROWS: tuple[tuple[str, str, tuple[tuple[int, int], ...]], ...] = (
+    ("aarch64 (64-bit Pi OS), Python 3.11 and 3.13", "aarch64", ((3, 11), (3, 13))),
+    ("armv7l (32-bit Pi OS Bookworm), Python 3.11", "armv7l", ((3, 11),)),
+    ("armv7l (32-bit Pi OS Trixie), Python 3.13", "armv7l", ((3, 13),)),
+    ("armv6 (Pi Zero, Zero W, Pi 1)", "armv6l", ((3, 11), (3, 13))),
+)
+# Columns: what a board installs (TensorFlow is for the host).
+README_COLUMNS = ("litert", "tflite-runtime", "onnxruntime", "numpy")
+
+
+def normal_machine(machine: str) -> str:
+    """One spelling per architecture (AMD64 -> x86_64, arm64 -> aarch64)."""
+    m = machine.lower()
+    return _MACHINES.get(m, m)
+
+
+def here() -> tuple[str, str, tuple[int, int]]:
+    """This machine's (system, architecture, (major, minor) Python)."""
+    return platform.system(), normal_machine(platform.machine()), sys.version_info[:2]
+
+
+def _cell(w: Wheels, machine: str, pythons: tuple[tuple[int, int], ...]) -> str:
+    ok = [p for p in pythons if w.has_wheel("Linux", machine, p)]
+    if not ok:
+        return "—"
+    mark = "✓" if len(ok) == len(pythons) else " and ".join(f"{a}.{b}" for a, b in ok) + " only"
+    return f"{mark} (numpy < 2)" if w.numpy1_only else mark
+
+
+def readme_matrix() -> str:
+    """The README's wheel matrix as a Markdown table."""
+    cols = [BY_BACKEND[c] for c in README_COLUMNS]
+    lines = [
+        "| platform | " + " | ".join(w.title for w in cols) + " |",
+        "|---" * (len(cols) + 1) + "|",
+    ]
+    for label, machine, pythons in README_ROWS:
+        cells = [_cell(w, machine, pythons) for w in cols]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+START, END = "<!-- wheels: generated by runtime/wheels.py -->", "<!-- /wheels -->"
+
+
+def render_into(text: str) -> str:
+    """``text`` (README.md) with the matrix between START and END rendered from the table."""
+    head, found, rest = text.partition(START)
+    _, found_end, tail = rest.partition(END)
+    if not (found and found_end):
+        raise ValueError(f"README.md lacks the markers {START} and {END}")
+    return f"{head}{START}\n{readme_matrix()}\n{END}{tail}"
+
+
+if __name__ == "__main__":  # python -m edge_mnist.runtime.wheels README.md: render it there
+    if len(sys.argv) > 1:
+        from pathlib import Path
+
+        readme = Path(sys.argv[1])
+        readme.write_text(render_into(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        print(readme_matrix())
