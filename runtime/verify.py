@@ -24,13 +24,13 @@ import numpy as np
 from .backends import (
     NUMPY,
     ONNX,
-    check_rounding_backend,
     conflict,
     detect_format,
     for_format,
     installed,
     pick_backend,
 )
+from .backends.rounding import check_rounding_backend
 from .engine.rounding import ROUNDINGS
 from .errors import EdgeMnistError, ModelLoadError
 from .golden import FLOAT, ONNXRUNTIME, GoldenVectors, margins, read_golden
@@ -79,6 +79,23 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def failure(self) -> VerifyFailedError | None:
+        """The error to exit with (naming the backend, the vector, the largest difference)."""
+        failed = [c for c in self.checks if not c.ok]
+        if not failed:
+            return None
+        worst = failed[0]
+        where = worst.error or (
+            f"vector {worst.worst_vector}, largest difference "
+            f"{worst.largest_difference:g} {worst.unit}"
+        )
+        return VerifyFailedError(
+            f"{', '.join(c.backend for c in failed)} did not reproduce the golden vectors "
+            f"({worst.backend}: {where}).",
+            "this device does not compute what was exported and gated: check the interpreter "
+            "version against the conformance table, or copy the model again.",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -211,3 +228,61 @@ def verify(
         checks=checks,
         skipped=skipped,
     )
+
+
+WIDTH = 80
+
+
+def report_lines(report: VerifyReport) -> list[str]:
+    """The report as text that fits 80 columns."""
+    import textwrap
+
+    from .textfmt import align
+
+    g = report.golden
+    head = [
+        report.model,
+        f"{g['count']} golden vectors ({g['dtype']}), recorded on {g['machine']} for: "
+        f"{', '.join(g['variants'])}",
+    ]
+    rows = [("backend", "version", "expected", "result", "largest diff", "time")]
+    for c in report.checks:
+        if c.error:
+            result, diff = "ERROR", "-"
+        else:
+            result = "ok" if c.ok else f"FAIL {len(c.mismatched)}/{c.vectors}"
+            diff = (
+                f"{c.largest_difference:g} {c.unit}"
+                if c.unit == "steps"
+                else (f"{c.largest_difference:.1e}")
+            )
+        rows.append(
+            (
+                c.backend,
+                c.version.split(" (")[0][:16],
+                c.expected,
+                result,
+                diff,
+                f"{c.seconds * 1000:.0f} ms",
+            )
+        )
+    table = align(rows, right=frozenset({4, 5}))
+    notes = []
+    for c in report.checks:
+        if c.error:
+            notes.append(f"{c.backend}: {c.error}")
+        elif c.mode == "bound":
+            notes.append(
+                f"{c.backend}: {report.machine} is not {g['machine']}, where the outputs were "
+                f"recorded: allowed {c.allowed:g} steps, equal digits where the margin is wider."
+            )
+        if not c.ok and not c.error:
+            notes.append(
+                f"{c.backend}: vector {c.worst_vector} differs most from {c.expected!r} "
+                f"({c.largest_difference:g} {c.unit}, allowed {c.allowed:g}); "
+                f"failing vectors: {', '.join(map(str, c.mismatched))}"
+            )
+    for name, why in report.skipped.items():
+        notes.append(f"skipped {name}: {why}")
+    wrap = [textwrap.fill(n, WIDTH, subsequent_indent="  ") for n in [*head, *notes]]
+    return [*wrap[:2], *table, *wrap[2:]]
