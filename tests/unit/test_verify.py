@@ -189,3 +189,34 @@ def test_rounding_means_the_numpy_engine(tiny: Path) -> None:
     result = runner.invoke(app, ["verify", str(tiny / INT8), "-b", "litert", "--rounding", "tflm"])
     assert result.exit_code == 2 and "numpy backend only" in result.output
     assert all(r in ROUNDING_HELP for r in ROUNDINGS)  # the help names every variant
+
+
+@pytest.mark.interpreter("litert")
+def test_conformance_table_and_a_moved_interpreter(
+    tiny: Path, framed_digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edge_mnist import conformance
+
+    images, _labels = framed_digits
+    report = conformance.conformance(tiny / INT8, images)
+    litert = report["interpreters"]["litert"]
+    assert litert["variants"]["litert"]["identical"] == len(images)
+    assert report["failures"] == []
+    assert max(len(line) for line in conformance.render(report)[1:]) <= 80
+    # An interpreter release whose arithmetic moved: here the engine's own litert bytes with one
+    # value a step off, standing in for the interpreter (the real ones conform on these images).
+    def moved(path: Path, x: np.ndarray) -> np.ndarray:
+        out = Engine.load(path).run(x).copy()
+        out[0, 0] += 1
+        return out
+
+    monkeypatch.setattr(
+        conformance, "interpreters", lambda: [("litert", "ai-edge-litert", "9.9", moved)]
+    )
+    report = conformance.conformance(tiny / INT8, images)
+    n = len(images)
+    assert report["interpreters"]["litert"]["status"] == "moved"
+    assert report["failures"] == [
+        f"litert 9.9 no longer computes the 'litert' bytes ({n - 1:,}/{n:,} identical, largest "
+        "difference 1 steps); it matches no engine variant."
+    ]
