@@ -203,6 +203,7 @@ def test_conformance_table_and_a_moved_interpreter(
     assert litert["variants"]["litert"]["identical"] == len(images)
     assert report["failures"] == []
     assert max(len(line) for line in conformance.render(report)[1:]) <= 80
+
     # An interpreter release whose arithmetic moved: here the engine's own litert bytes with one
     # value a step off, standing in for the interpreter (the real ones conform on these images).
     def moved(path: Path, x: np.ndarray) -> np.ndarray:
