@@ -80,11 +80,6 @@ def backend_opt(many: bool = False) -> Opt:
     )
 
 
-def rounding_opt() -> Opt:
-    """--rounding R (checked by the engine: a usage error names the choices)."""
-    return Opt("rounding", ("--rounding",), help=ROUNDING_HELP, metavar="R")
-
-
 def threads_opt() -> Opt:
     """--threads N."""
     return Opt("threads", ("--threads",), int, help="Interpreter threads (default: the backend's).")
