@@ -221,3 +221,41 @@ def test_conformance_table_and_a_moved_interpreter(
         f"litert 9.9 no longer computes the 'litert' bytes ({n - 1:,}/{n:,} identical, largest "
         "difference 1 steps); it matches no engine variant."
     ]
+
+
+def test_verify_imports_no_host_module(tiny: Path, tmp_path: Path) -> None:
+    """verify runs on a device: the CLI and the runtime only (no TensorFlow, onnx, export)."""
+    import subprocess
+    import sys
+
+    import edge_mnist
+
+    child = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['edge-mnist', 'verify', {str(tiny / INT8)!r}, '-b', 'numpy']\n"
+        "try:\n    runpy.run_module('edge_mnist', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        "print('MODULES=' + json.dumps(sorted(sys.modules)))\n"
+    )
+    root = Path(edge_mnist.__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", child],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("MODULES="))
+    modules = json.loads(line.removeprefix("MODULES="))
+    assert "edge_mnist.runtime.verify" in modules
+    host = ("train", "data", "export", "gate", "evaluate", "tf", "converters", "models")
+    bad = [
+        m
+        for m in modules
+        if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "onnx")
+        or (m.startswith("edge_mnist.") and m.split(".")[1] in host)
+    ]
+    assert bad == []
