@@ -259,3 +259,34 @@ def test_verify_imports_no_host_module(tiny: Path, tmp_path: Path) -> None:
         or (m.startswith("edge_mnist.") and m.split(".")[1] in host)
     ]
     assert bad == []
+
+
+def test_int8_onnx_elsewhere_is_held_to_the_step_bound_and_clear_digits() -> None:
+    from edge_mnist.runtime.verify import _compare
+
+    step = np.float32(1 / 255)
+    expected = np.zeros((2, 10), np.float32)
+    expected[0, [0, 1]] = 200 * step, 10 * step  # a clear digit: margin 190 steps
+    expected[1, [2, 3]] = 100 * step, 96 * step  # a close call: margin 4 steps
+    golden = GoldenVectors(
+        np.zeros((2, 784), np.uint8),
+        {"onnxruntime": expected},
+        step_bound=8,
+        step=float(step),
+        machine="another-arch",
+    )
+    near = expected.copy()
+    near[0, 0] -= 5 * step
+    near[1, [2, 3]] = 97 * step, 99 * step  # the close call flips within the bound: allowed
+    check = _compare(golden, "onnxruntime", near, "onnxruntime", "1")
+    assert (check.mode, check.ok, round(check.largest_difference)) == ("bound", True, 5)
+    assert not check.digits_equal
+    far = expected.copy()
+    far[0, 1] += 9 * step
+    check = _compare(golden, "onnxruntime", far, "onnxruntime", "1")
+    assert not check.ok and check.mismatched == [0] and round(check.largest_difference) == 9
+    import platform
+
+    here = GoldenVectors(golden.inputs, golden.expected, 0.0, 8, float(step), platform.machine())
+    check = _compare(here, "onnxruntime", near, "onnxruntime", "1")
+    assert check.mode == "exact" and not check.ok  # on the export's architecture: exact
