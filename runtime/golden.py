@@ -9,7 +9,7 @@ numpy and the standard library alone, so ``edge-mnist verify`` runs on a bare de
 
 The blob: ``MAGIC``, a uint32 header length, a JSON header (count, dtype, variants, tolerance,
 step bound, machine, why each input was picked), then the inputs and every variant's outputs,
-zlib-compressed (16 MNIST digits compress to about a third).
+zlib-compressed (16 MNIST digits and three variants: 13,024 bytes to 3,499).
 
 ONNX files are read without the ``onnx`` package: a ModelProto is a sequence of tagged fields,
 so walking the top level and skipping every field but ``metadata_props`` (14) is a few lines,
