@@ -91,7 +91,7 @@ class VerifyReport:
             f"{worst.largest_difference:g} {worst.unit}"
         )
         return VerifyFailedError(
-            f"{', '.join(c.backend for c in failed)} did not reproduce the golden vectors "
+            f"{', '.join(dict.fromkeys(c.backend for c in failed))} did not reproduce the golden vectors "
             f"({worst.backend}: {where}).",
             "this device does not compute what was exported and gated: check the interpreter "
             "version against the conformance table, or copy the model again.",
