@@ -206,30 +206,47 @@ def detect_format(path: Path) -> str:
     )
 
 
-def load_backend(spec: BackendSpec, path: Path, threads: int | None = None) -> Backend:
+NUMPY = "numpy"
+
+
+def load_backend(
+    spec: BackendSpec, path: Path, threads: int | None = None, rounding: str | None = None
+) -> Backend:
     """Load the model into the backend ``spec`` names and check that it classifies digits.
-    A .tflite file's declared sizes are checked first: a damaged one must not get an
-    interpreter to allocate gigabytes in native code that no signal stops (engine/bounds.py)."""
+    ``rounding`` (the NumPy engine's variant) is passed to the numpy backend only. A .tflite
+    file's declared sizes are checked first: a damaged one must not get an interpreter to
+    allocate gigabytes in native code that no signal stops (engine/bounds.py)."""
     if spec.format == TFLITE:
         from ..engine.bounds import check_file
 
         check_file(path)
     module, _, cls = spec.impl.partition(":")
-    impl: Backend = getattr(importlib.import_module(f".{module}", __name__), cls)(
-        spec, path, threads
+    factory = getattr(importlib.import_module(f".{module}", __name__), cls)
+    impl: Backend = (
+        factory(spec, path, threads)
+        if rounding is None or spec.name != NUMPY
+        else factory(spec, path, threads, rounding=rounding)
     )
     validate_signature(path, impl.input, impl.output)
     return impl
 
 
 def open_backend(
-    path: str | Path, backend: str | None = None, threads: int | None = None
+    path: str | Path,
+    backend: str | None = None,
+    threads: int | None = None,
+    rounding: str | None = None,
 ) -> tuple[str, Backend]:
-    """Detect the model's format, pick an interpreter and load the model into it."""
+    """Detect the model's format, pick an interpreter and load the model into it
+    (``rounding``: the NumPy engine's variant, which implies the numpy backend)."""
     path = Path(path)
     check_threads(threads)
+    if rounding is not None:  # imported only then: predict's cold start pays nothing for it
+        from .rounding import check_rounding_backend
+
+        backend = check_rounding_backend(backend, rounding)
     fmt = detect_format(path)
-    return fmt, load_backend(pick_backend(fmt, backend), path, threads)
+    return fmt, load_backend(pick_backend(fmt, backend), path, threads, rounding)
 
 
 __all__ = [
