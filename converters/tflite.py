@@ -38,3 +38,26 @@ def to_tflite(model: Any, quantize: str = "int8", calibration: np.ndarray | None
         # "Statistics for quantized inputs were expected": the representative set provides them.
         warnings.simplefilter("ignore", UserWarning)
         return bytes(converter.convert())
+
+
+def with_metadata(model: bytes, name: str, data: bytes) -> bytes:
+    """The TFLite flatbuffer with a metadata entry ``name`` whose buffer holds ``data``
+    (replacing an entry of that name). Interpreters ignore metadata they do not know; the
+    file is rebuilt with TFLite's own generated schema objects (shipped with TensorFlow),
+    since a FlatBuffer cannot grow a vector in place."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    obj = schema.ModelT.InitFromPackedBuf(model, 0)
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(data, dtype=np.uint8)
+    obj.buffers = list(obj.buffers or [])
+    kept = [m for m in (obj.metadata or []) if m.name not in (name, name.encode())]
+    entry = schema.MetadataT()
+    entry.name = name
+    entry.buffer = len(obj.buffers)
+    obj.buffers.append(buffer)
+    obj.metadata = [*kept, entry]
+    builder = flatbuffers.Builder(len(model) + len(data) + 1024)
+    builder.Finish(obj.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

@@ -107,6 +107,14 @@ def calibration_set(data: Mnist, samples: int) -> np.ndarray:
     return data.x_train[np.sort(rng.choice(len(data.x_train), samples, replace=False))]
 
 
+def embed_golden(path: Path, images: np.ndarray) -> dict[str, Any]:
+    """Golden vectors into the file (converters/golden.py), imported when needed."""
+    from edge_mnist.converters.golden import embed_golden as embed
+
+    with quiet_native_stderr():
+        return embed(path, images)
+
+
 def _convert(
     target: Target, model: Any, calibration: np.ndarray, metadata: dict[str, str]
 ) -> bytes:
@@ -224,6 +232,8 @@ def export(
                 blob = _convert(target, model, calibration, metadata)
             tmp = pending.enter_context(atomic_path(out / target.filename, suffix=f".{target.fmt}"))
             tmp.write_bytes(blob)
+            stage(f"recording golden vectors in {target.filename}")
+            golden = embed_golden(tmp, data.x_test)
             stage(f"validating {target.filename}")
             with quiet_native_stderr():
                 clf = Classifier.load(tmp)
@@ -241,6 +251,7 @@ def export(
                 len(calibration),
                 tool_versions,
             )
+            entries[target.filename]["golden"] = golden
         # Under the lock, so that a concurrent export into this folder keeps its entries too.
         with updating_manifest(out) as manifest:
             pending.close()  # renames every file into place

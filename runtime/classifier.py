@@ -268,11 +268,19 @@ class Classifier:
 
     @classmethod
     def load(
-        cls, path: str | Path, backend: str | None = None, threads: int | None = None
+        cls,
+        path: str | Path,
+        backend: str | None = None,
+        threads: int | None = None,
+        rounding: str | None = None,
     ) -> Classifier:
-        """Load a .tflite or .onnx model; the backend is chosen from the file's content."""
+        """Load a .tflite or .onnx model; the backend is chosen from the file's content.
+
+        ``rounding`` ("litert", "reference" or "tflm") picks whose int8 arithmetic the NumPy
+        engine reproduces; it implies ``backend="numpy"`` and is an error with any other.
+        """
         path = Path(path)
-        fmt, impl = open_backend(path, backend, threads)
+        fmt, impl = open_backend(path, backend, threads, rounding)
         return cls(path, fmt, impl, threads)
 
     @property

@@ -206,24 +206,56 @@ def detect_format(path: Path) -> str:
     )
 
 
-def load_backend(spec: BackendSpec, path: Path, threads: int | None = None) -> Backend:
-    """Load the model into the backend ``spec`` names and check that it classifies digits."""
+NUMPY = "numpy"
+
+
+def check_rounding_backend(backend: str | None, rounding: str | None) -> str | None:
+    """The backend a rounding variant implies: ``rounding`` is the NumPy engine's choice, so it
+    picks that engine when no backend is named and is a usage error with any other."""
+    if rounding is None:
+        return backend
+    from ..engine.rounding import DEFAULT_ROUNDING, check_rounding
+
+    check_rounding(rounding)
+    if backend not in (None, NUMPY):
+        raise InvalidInputError(
+            f"--rounding {rounding} applies to the numpy backend only, not to {backend!r} "
+            "(an interpreter's arithmetic is its own).",
+            f"use --backend numpy --rounding {rounding}, or leave --rounding out "
+            f"(the numpy default is {DEFAULT_ROUNDING}).",
+        )
+    return NUMPY
+
+
+def load_backend(
+    spec: BackendSpec, path: Path, threads: int | None = None, rounding: str | None = None
+) -> Backend:
+    """Load the model into the backend ``spec`` names and check that it classifies digits.
+    ``rounding`` (the NumPy engine's variant) is passed to the numpy backend only."""
     module, _, cls = spec.impl.partition(":")
-    impl: Backend = getattr(importlib.import_module(f".{module}", __name__), cls)(
-        spec, path, threads
+    factory = getattr(importlib.import_module(f".{module}", __name__), cls)
+    impl: Backend = (
+        factory(spec, path, threads)
+        if rounding is None or spec.name != NUMPY
+        else factory(spec, path, threads, rounding=rounding)
     )
     validate_signature(path, impl.input, impl.output)
     return impl
 
 
 def open_backend(
-    path: str | Path, backend: str | None = None, threads: int | None = None
+    path: str | Path,
+    backend: str | None = None,
+    threads: int | None = None,
+    rounding: str | None = None,
 ) -> tuple[str, Backend]:
-    """Detect the model's format, pick an interpreter and load the model into it."""
+    """Detect the model's format, pick an interpreter and load the model into it
+    (``rounding``: the NumPy engine's variant, which implies the numpy backend)."""
     path = Path(path)
     check_threads(threads)
+    backend = check_rounding_backend(backend, rounding)
     fmt = detect_format(path)
-    return fmt, load_backend(pick_backend(fmt, backend), path, threads)
+    return fmt, load_backend(pick_backend(fmt, backend), path, threads, rounding)
 
 
 __all__ = [
@@ -237,6 +269,7 @@ __all__ = [
     "BackendSpec",
     "RawCall",
     "TensorInfo",
+    "check_rounding_backend",
     "check_threads",
     "conflict",
     "detect_format",
