@@ -19,7 +19,7 @@ from edge_mnist.runtime.atomic import atomic_path
 
 from .plan import Plan
 from .render import Card, header, source
-from .selftest import Golden, default_inputs, golden_from_engine
+from .selftest import Golden, golden_for
 from .variants import DEFAULT_ROUNDING, ROUNDINGS, check_rounding
 
 __all__ = ["DEFAULT_ROUNDING", "ROUNDINGS", "STEM", "Golden", "export_c", "load_plan"]
@@ -58,16 +58,15 @@ def export_c(
     The test accuracy in the header comes from ``manifest_entry`` or, if not given, from
     manifest.json beside the model, and only when its sha256 matches the file. ``rounding``
     is one of ROUNDINGS. The self-test's vectors are ``golden_inputs`` ((N, 784) uint8) or,
-    if not given, a few fixed pseudo-random images, with the scores the engine gives for them
-    under ``rounding``.
+    if not given, the ones the file carries (else a few fixed pseudo-random images), with the
+    scores the engine gives for them under ``rounding`` (selftest.golden_for).
     """
     check_rounding(rounding)
     tflite_path = Path(tflite_path)
     out_dir = Path(out_dir)
     plan = load_plan(tflite_path)
     card = _card(tflite_path, manifest_entry)
-    inputs = default_inputs() if golden_inputs is None else golden_inputs
-    golden = golden_from_engine(tflite_path, rounding, inputs)
+    golden = golden_for(tflite_path, rounding, golden_inputs)
     h_path, c_path = out_dir / f"{STEM}.h", out_dir / f"{STEM}.c"
     # Both files are renamed into place only after both were written.
     with atomic_path(h_path, suffix=".h") as h_tmp, atomic_path(c_path, suffix=".c") as c_tmp:
