@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from c_build import HERE, cc, code, host_outputs, qemu_outputs, run
 
-from edge_mnist.converters.c import ROUNDINGS, STEM, export_c
+from edge_mnist.converters.c import ROUNDINGS, STEM, export_c, load_plan
+from edge_mnist.converters.c.plan import Dense, Plan, dense
+from edge_mnist.converters.c.render import Card, header, source
 from edge_mnist.converters.c.variants import kernel_source
 from edge_mnist.runtime.engine import Engine
+from edge_mnist.runtime.engine.fixedpoint import quantize_multiplier
 from edge_mnist.runtime.engine.rounding import REQUANTIZE
 
 FIXED = ["reference", "tflm"]
@@ -174,3 +178,103 @@ def test_rescale_equals_the_engine_on_a_million_random_operands(
     assert got.shape == expected.shape
     differ = np.flatnonzero(got != expected)
     assert len(differ) == 0, f"{len(differ)} differ, first {differ[:3]}"
+
+
+# ---- kernel shapes the registry's models never have ------------------------------------
+# Inputs not a multiple of four, rows left over after the blocks of four, a non-zero input
+# offset folded into the bias, per-tensor and per-channel multipliers, outputs spread over
+# the whole int8 range (so the softmaxes part ways): on the host, the Cortex-M4 and the
+# Cortex-M0+ builds, under every rounding, against the engine's arithmetic in NumPy.
+
+ODD_IMAGES = 1000
+# (n_out, output zero point, ReLU, per-channel multiplier) per layer; 784 -> 13 -> 7 -> 10.
+SHAPES = [(13, 5, True, True), (7, -20, False, False), (10, 3, False, True)]
+
+
+def _rescale(acc: np.ndarray, layer: Dense, rounding: str) -> np.ndarray:
+    if rounding == "litert":
+        return np.rint(acc.astype(np.float32) * layer.multiplier).astype(np.int64)
+    assert layer.fixed_q is not None and layer.fixed_shift is not None
+    return REQUANTIZE[rounding](acc, layer.fixed_q, layer.fixed_shift)
+
+
+def _reference(plan: Plan, images: np.ndarray, rounding: str, softmax: Any) -> np.ndarray:
+    """The engine's arithmetic: exact int accumulators, the rounding's rescale, its softmax."""
+    x = images.astype(np.int64) - 128
+    for layer in plan.layers:
+        acc = (x - layer.input_zero) @ layer.weights.astype(np.int64).T + layer.bias
+        q = _rescale(acc, layer, rounding)
+        x = np.clip(q, layer.lo - layer.zero_point, layer.hi - layer.zero_point) + layer.zero_point
+    return np.asarray(softmax(x.astype(np.int8)))
+
+
+@pytest.fixture(scope="module")
+def odd_plan(artifacts: Path, test_images: tuple[np.ndarray, np.ndarray]) -> tuple[Plan, Path]:
+    real = artifacts / "model_int8.tflite"
+    images = test_images[0][:ODD_IMAGES]
+    rng = np.random.default_rng(7)
+    layers, n_in, in_zero, x = [], 784, -128, images.astype(np.int64) - 128
+    for n_out, zero, relu, per_channel in SHAPES:
+        w = rng.integers(-128, 128, size=(n_out, n_in)).astype(np.int8)
+        b = rng.integers(-3000, 3000, size=n_out).astype(np.int32)
+        acc = (x - in_zero) @ w.astype(np.int64).T + b
+        # Spread each channel's outputs over about 200 steps.
+        spread = np.maximum(np.abs(acc).max(axis=0), 1).astype(np.float64)
+        real_mult = 100.0 / spread if per_channel else np.array([100 / spread.max()])
+        fixed = [quantize_multiplier(float(m)) for m in real_mult]
+        q_shift = (np.array([f[0] for f in fixed]), np.array([f[1] for f in fixed]))
+        lo = zero if relu else -128
+        layer = dense(w, b, in_zero, real_mult.astype(np.float32), zero, lo, 127, q_shift)
+        layers.append(layer)
+        q = np.rint(acc.astype(np.float32) * layer.multiplier).astype(np.int64) + zero
+        x, n_in, in_zero = np.clip(q, lo, 127), n_out, zero
+    base = load_plan(real)
+    return Plan(tuple(layers), base.softmax, base.input_scale, base.input_zero), real
+
+
+@pytest.fixture(scope="module", params=ROUNDINGS)
+def odd_model(
+    request: pytest.FixtureRequest,
+    odd_plan: tuple[Plan, Path],
+    test_images: tuple[np.ndarray, np.ndarray],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, np.ndarray]:
+    rounding = request.param
+    plan, real = odd_plan
+    images = test_images[0][:ODD_IMAGES]
+    folder = tmp_path_factory.mktemp(f"c-shapes-{rounding}")
+    card = Card("synthetic", "0" * 64, None)
+    (folder / f"{STEM}.h").write_text(header(plan, card, STEM, rounding))
+    (folder / f"{STEM}.c").write_text(source(plan, card, STEM, rounding))
+    raw_path = folder / "images.u8"
+    raw_path.write_bytes(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+    softmax = Engine.load(real, rounding=rounding).steps[-1]
+    expected = _reference(plan, images, rounding, softmax)
+    # The synthetic model must not be degenerate: many distinct scores and digits.
+    assert len(np.unique(expected)) > 50 and len(np.unique(expected.argmax(axis=1))) > 5
+    return folder, raw_path, expected
+
+
+def test_the_roundings_differ_on_the_synthetic_model(
+    odd_plan: tuple[Plan, Path], test_images: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """So the shape tests below tell the three roundings (and both softmaxes) apart."""
+    plan, real = odd_plan
+    images = test_images[0][:ODD_IMAGES]
+    out = {
+        r: _reference(plan, images, r, Engine.load(real, rounding=r).steps[-1]) for r in ROUNDINGS
+    }
+    assert np.any(out["litert"] != out["reference"]) and np.any(out["reference"] != out["tflm"])
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m4-portable", "cortex-m0plus"])
+def test_odd_shapes_identical_to_the_engine(
+    odd_model: tuple[Path, Path, np.ndarray], target: str
+) -> None:
+    folder, raw_path, expected = odd_model
+    if target == "host":
+        outputs = host_outputs(folder, raw_path, ODD_IMAGES)
+    else:
+        cpu = target.removesuffix("-portable")
+        outputs = qemu_outputs(folder, cpu, raw_path, ODD_IMAGES, portable=cpu != target)
+    _assert_identical(outputs, expected)
