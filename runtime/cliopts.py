@@ -24,6 +24,13 @@ JSON_HELP = "Write the report as JSON to FILE ('-': stdout, instead of the table
 BACKEND_HELP = (
     f"Interpreter: {', '.join(BACKENDS)}. Default: the first installed that fits the model."
 )
+# The NumPy engine's rounding variants (runtime/engine/rounding.py ROUNDINGS, named here so
+# that parsing options imports no engine; tests/unit/test_verify.py checks they agree).
+ROUNDING_HELP = (
+    "NumPy engine only: whose int8 arithmetic to reproduce: litert (ai-edge-litert with "
+    "XNNPACK, the default), reference (TFLite's built-in kernels, tflite-runtime) or tflm "
+    "(TensorFlow Lite Micro). Implies --backend numpy."
+)
 PLOT_HELP = "Write a PNG chart to this file (needs matplotlib; checked before any work)."
 
 

@@ -9,9 +9,11 @@ from .artifacts import file_sha256, manifest_entry
 from .classifier import Classifier
 
 
-def describe(path: str | Path, backend: str | None = None) -> dict[str, Any]:
+def describe(
+    path: str | Path, backend: str | None = None, rounding: str | None = None
+) -> dict[str, Any]:
     """Load the model and report what the runtime and the manifest know about it."""
-    return describe_classifier(Classifier.load(path, backend=backend))
+    return describe_classifier(Classifier.load(path, backend=backend, rounding=rounding))
 
 
 def describe_classifier(clf: Classifier) -> dict[str, Any]:
@@ -22,6 +24,8 @@ def describe_classifier(clf: Classifier) -> dict[str, Any]:
     """
     path = Path(clf.info.path)
     out = clf.info.to_dict()
+    # The NumPy engine's rounding variant (None for the interpreters: theirs is their own).
+    out["rounding"] = getattr(clf.backend, "rounding", None)
     out["size_bytes"] = path.stat().st_size
     out["sha256"] = file_sha256(path)
     lookup = manifest_entry(path)

@@ -19,7 +19,7 @@ commands (predict, info, bench, serve) never import host modules at all (tests/t
 lists what ``edge-mnist predict`` may load).
 """
 
-from . import host, compare, quant_report, device, bench, serve, robustness  # noqa: F401, I001  (registers the commands, in help order)
+from . import host, compare, quant_report, device, verify, bench, serve, robustness  # noqa: F401, I001  (registers the commands, in help order)
 from .app import app, run
 
 

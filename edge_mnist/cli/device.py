@@ -12,7 +12,7 @@ from edge_mnist.runtime.errors import EdgeMnistError
 
 from .app import app, check_output, err, write_json_out
 from .consoles import escape
-from .options import Backend, JsonOut, Limit, ModelArg, Threads
+from .options import Backend, JsonOut, Limit, ModelArg, Rounding, Threads
 
 # Rows shown in the table; --json FILE (or -) has them all.
 SHOWN = 50
@@ -34,6 +34,7 @@ def predict(
     ] = None,
     limit: Limit = None,
     backend: Backend = None,
+    rounding: Rounding = None,
     threads: Threads = None,
     json_file: JsonOut = None,
 ) -> None:
@@ -48,7 +49,7 @@ def predict(
     from edge_mnist.runtime.predict import classify_inputs
 
     check_output(json_file)
-    clf = Classifier.load(model, backend=backend, threads=threads)
+    clf = Classifier.load(model, backend=backend, threads=threads, rounding=rounding)
     mismatch = manifest_mismatch(model)
     if mismatch:
         err.print(f"warning: {escape(mismatch)}", highlight=False, soft_wrap=True)
@@ -75,13 +76,15 @@ def predict(
 
 
 @app.command()
-def info(model: ModelArg, backend: Backend = None, json_file: JsonOut = None) -> None:
+def info(
+    model: ModelArg, backend: Backend = None, rounding: Rounding = None, json_file: JsonOut = None
+) -> None:
     """Show a model's tensors, quantization, backend, size, sha256 and manifest entry."""
     from edge_mnist.runtime.cliopts import is_stdout
     from edge_mnist.runtime.describe import describe
 
     check_output(json_file)
-    facts = describe(model, backend)
+    facts = describe(model, backend, rounding)
     if not is_stdout(json_file):
         from .plain import emit, model_facts
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from edge_mnist.runtime.cliopts import BACKEND_HELP, JSON_HELP, PLOT_HELP
+from edge_mnist.runtime.cliopts import BACKEND_HELP, JSON_HELP, PLOT_HELP, ROUNDING_HELP
 
 DataDir = Annotated[
     Path | None,
@@ -32,6 +32,10 @@ ModelArg = Annotated[Path, typer.Argument(help="A .tflite or .onnx model.", show
 Backend = Annotated[
     str | None,
     typer.Option("--backend", "-b", metavar="NAME", help=BACKEND_HELP, show_default=False),
+]
+Rounding = Annotated[
+    str | None,
+    typer.Option("--rounding", metavar="R", help=ROUNDING_HELP, show_default=False),
 ]
 Threads = Annotated[
     int | None, typer.Option(help="Interpreter threads (default: the backend's choice).")

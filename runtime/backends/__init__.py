@@ -209,24 +209,6 @@ def detect_format(path: Path) -> str:
 NUMPY = "numpy"
 
 
-def check_rounding_backend(backend: str | None, rounding: str | None) -> str | None:
-    """The backend a rounding variant implies: ``rounding`` is the NumPy engine's choice, so it
-    picks that engine when no backend is named and is a usage error with any other."""
-    if rounding is None:
-        return backend
-    from ..engine.rounding import DEFAULT_ROUNDING, check_rounding
-
-    check_rounding(rounding)
-    if backend not in (None, NUMPY):
-        raise InvalidInputError(
-            f"--rounding {rounding} applies to the numpy backend only, not to {backend!r} "
-            "(an interpreter's arithmetic is its own).",
-            f"use --backend numpy --rounding {rounding}, or leave --rounding out "
-            f"(the numpy default is {DEFAULT_ROUNDING}).",
-        )
-    return NUMPY
-
-
 def load_backend(
     spec: BackendSpec, path: Path, threads: int | None = None, rounding: str | None = None
 ) -> Backend:
@@ -253,7 +235,10 @@ def open_backend(
     (``rounding``: the NumPy engine's variant, which implies the numpy backend)."""
     path = Path(path)
     check_threads(threads)
-    backend = check_rounding_backend(backend, rounding)
+    if rounding is not None:  # imported only then: predict's cold start pays nothing for it
+        from .rounding import check_rounding_backend
+
+        backend = check_rounding_backend(backend, rounding)
     fmt = detect_format(path)
     return fmt, load_backend(pick_backend(fmt, backend), path, threads, rounding)
 
@@ -269,7 +254,6 @@ __all__ = [
     "BackendSpec",
     "RawCall",
     "TensorInfo",
-    "check_rounding_backend",
     "check_threads",
     "conflict",
     "detect_format",
