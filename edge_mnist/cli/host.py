@@ -18,7 +18,7 @@ from edge_mnist.runtime.cliopts import is_stdout
 
 from .app import app, check_output, complete_later, console, err, write_json_out
 from .consoles import escape
-from .options import Backend, DataDir, JsonOut, Out, Quiet
+from .options import Backend, DataDir, JsonOut, Out, Quiet, Rounding
 from .training import (
     TRAINING_OPTIONS,
     download_progress,
@@ -93,21 +93,12 @@ def train(
 
 
 Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
-# --rounding as the device commands declare it (flag and metavar), with export's meaning: the
-# C's arithmetic. Its choices and default come from the engine when export is looked up.
-CRounding = Annotated[str | None, typer.Option("--rounding", metavar="R", show_default=False)]
 
 
 def _complete_export(command: Any) -> None:
-    from edge_mnist.runtime.engine.rounding import DEFAULT_ROUNDING, ROUNDINGS
+    from .export_rounding import complete
 
-    for param in command.params:
-        if param.name == "rounding":
-            param.help = (
-                f"With --format c or all: whose int8 arithmetic the C reproduces byte for byte: "
-                f"{', '.join(ROUNDINGS)} (default {DEFAULT_ROUNDING}; tflm = TensorFlow Lite "
-                "Micro, reference = TFLite's built-in kernels)."
-            )
+    complete(command)
 
 
 complete_later("export", _complete_export)
@@ -132,22 +123,17 @@ def export_cmd(
     ] = 500,
     data_dir: DataDir = None,
     json_file: JsonOut = None,
-    rounding: CRounding = None,
+    rounding: Rounding = None,
 ) -> None:
     """Convert the Keras model, validate each file against it, and update manifest.json."""
     from edge_mnist.data import load_mnist
-    from edge_mnist.errors import UsageError
     from edge_mnist.export import c_files, export, plan
-    from edge_mnist.runtime.engine.rounding import DEFAULT_ROUNDING, check_rounding
 
+    from .export_rounding import check
     from .render import artifact_table
 
     check_output(json_file)
-    if rounding is not None and not c_files(fmt, out):
-        raise UsageError(
-            "--rounding chooses the C export's arithmetic.", "add --format c (or --format all)."
-        )
-    rounding = check_rounding(rounding or DEFAULT_ROUNDING)
+    rounding = check(rounding, bool(c_files(fmt, out)))
     names = [t.filename for t in plan(fmt, quantize)]
     sources = [p.name for p in c_files(fmt, out)]
     mnist = load_mnist(data_dir, progress=download_progress())
