@@ -212,7 +212,7 @@ def test_cli_export_format_c_writes_the_tflite_and_the_c(
     shutil.copy(artifacts / "model.keras", tmp_path / "model.keras")
     out = tmp_path / "out"
     args = ["export", "--model", str(tmp_path / "model.keras"), "--out", str(out)]
-    args += ["--data-dir", str(mnist_dir), "--format", "c"]
+    args += ["--data-dir", str(mnist_dir), "--format", "c", "--rounding", "tflm"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
@@ -226,7 +226,15 @@ def test_cli_export_format_c_writes_the_tflite_and_the_c(
     manifest = json.loads((out / "manifest.json").read_text())
     assert list(manifest["artifacts"]) == ["model_int8.tflite"]
     sha = manifest["artifacts"]["model_int8.tflite"]["sha256"]
-    assert f'#define EDGE_MNIST_SHA256 "{sha}"' in (out / "model_int8.h").read_text()
+    head = (out / "model_int8.h").read_text()
+    assert f'#define EDGE_MNIST_SHA256 "{sha}"' in head
+    assert '#define EDGE_MNIST_ROUNDING "tflm"' in head
+    # The self-test holds the golden vectors export recorded in the .tflite, and passes.
+    count = manifest["artifacts"]["model_int8.tflite"]["golden"]["count"]
+    assert f"static const uint8_t k_golden_in[{count * 784}]" in (out / "model_int8.c").read_text()
+    exe = tmp_path / "selftest"
+    run(cc(), *STRICT, "-I", out, HERE / "selftest.c", out / "model_int8.c", "-o", exe)
+    assert run(exe).stdout.strip() == "0"
 
 
 def test_cli_export_format_c_refuses_float(artifacts: Path, tmp_path: Path) -> None:
