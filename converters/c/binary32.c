@@ -1,10 +1,11 @@
 /* ---- binary32 arithmetic in integers ------------------------------------------------------ */
 
 /* litert rescales each accumulator as a binary32 product, and TFLite's own int8 softmax
-   (litert and reference) is built from binary32 sums, products and a reciprocal. These helpers reproduce those
-   roundings exactly with integers: a value is m * 2^e with 2^23 <= m < 2^24 (or m == 0), the
-   significand and exponent of the binary32 number the interpreter holds. Subnormals only
-   arise below 2^-126, where every result here rounds to the integer 0 anyway. */
+   (litert and reference) is built from binary32 sums, products and a reciprocal. These
+   helpers reproduce those roundings exactly with integers: a value is m * 2^e with 2^23 <= m
+   < 2^24 (or m == 0), the significand and exponent of the binary32 number the interpreter
+   holds. Subnormals only arise below 2^-126, where every result here rounds to the integer 0
+   anyway. */
 typedef struct {
     uint32_t m;
     int32_t e;

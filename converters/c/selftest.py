@@ -1,13 +1,14 @@
 """``edge_mnist_selftest``: golden vectors compiled into the C export, checked on the device.
 
 A golden vector is an input image and the exact int8 scores the chosen rounding gives for it.
-The export stores them as const arrays (flash) with a function that runs each through
-``edge_mnist_predict`` and compares every byte; ``-DEDGE_MNIST_NO_SELFTEST`` compiles all of
-it out. The vectors are the ones the .tflite file carries (runtime/golden.py; export records
-them for every rounding), checked once more against the NumPy engine with the chosen rounding
-(it equals the interpreter of that name byte for byte; tests/test_engine_rounding.py); a file
-without them gets a few fixed pseudo-random images. A board whose build, compiler flags,
-weights or flash are wrong then reports the first vector that differs.
+The export stores them as const arrays (flash) with a function that first hashes the model's
+constants (FNV-1a, against the value computed here: a single damaged weight rarely changes a
+vector's scores) and then runs each vector through ``edge_mnist_predict`` and compares every
+byte; ``-DEDGE_MNIST_NO_SELFTEST`` compiles all of it out. The vectors are the ones the .tflite
+file carries (runtime/golden.py; export records them for every rounding), checked once more
+against the NumPy engine with the chosen rounding (it equals the interpreter of that name byte
+for byte; tests/test_engine_rounding.py); a file without them gets a few fixed pseudo-random
+images. Return codes and flash cost: docs/2026-12-03-c-rounding-and-selftest.md.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from edge_mnist.runtime.golden import read_golden
 from .plan import CLASSES, PIXELS
 
 MACRO = "EDGE_MNIST_NO_SELFTEST"
-# Without vectors from the exporter: this many fixed pseudo-random images. Dense random ink
-# uses every first-layer weight (an MNIST digit leaves most pixels at 0, where a damaged
-# weight changes nothing); the exporter passes real test images as well.
+# Without vectors in the file or from the caller: this many fixed pseudo-random images (ink
+# on every pixel, so that every first-layer weight takes part).
 DEFAULT_COUNT = 4
 _SEED = 20261203
 _FIX = "pass images of 784 uint8 pixels, at least one."

@@ -1,4 +1,6 @@
-/* The interpreter's int8 softmax, on inputs u = x + 128: e_j = table[max - u_j] (binary32
+/* ---- softmax: TFLite's float-table kernel (litert, reference) ---------------------------- */
+
+/* TFLite's own int8 softmax, on inputs u = x + 128: e_j = table[max - u_j] (binary32
    exp(-scale * beta * k)), s = e_0 + ... + e_(n-1) in order, inv = 1 / (s * output_scale),
    y_j = round(e_j * inv) + zero, ties away from zero, clamped to int8. */
 static void softmax_u8(const uint8_t *x, int8_t *y, size_t n, const uint32_t table[256],
