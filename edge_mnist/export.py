@@ -35,6 +35,7 @@ from edge_mnist.runtime.artifacts import (
     read_manifest,
 )
 from edge_mnist.runtime.atomic import atomic_path, remove_stale_temporaries
+from edge_mnist.runtime.engine.rounding import DEFAULT_ROUNDING
 from edge_mnist.tf import quiet_native_stderr, versions
 
 VALIDATION_SAMPLES = 1000
@@ -196,8 +197,10 @@ def export(
     quantize: str = "int8",
     calibration_samples: int = 500,
     on_stage: StageFn | None = None,
+    rounding: str = DEFAULT_ROUNDING,
 ) -> dict[str, Any]:
-    """Convert, validate and write the requested files; update and return the manifest."""
+    """Convert, validate and write the requested files; update and return the manifest.
+    ``rounding`` picks whose int8 arithmetic the C export reproduces."""
     targets = plan(fmt, quantize)
     stage = on_stage or (lambda _msg: None)
     stage(f"loading {model_path}")
@@ -270,6 +273,6 @@ def export(
         from edge_mnist.converters.c import export_c
 
         int8 = Target(TFLITE, INT8).filename
-        stage(f"generating C from {int8}")
-        export_c(out / int8, out, manifest["artifacts"][int8])
+        stage(f"generating C ({rounding} rounding) from {int8}")
+        export_c(out / int8, out, manifest["artifacts"][int8], rounding)
     return manifest

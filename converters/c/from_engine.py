@@ -1,8 +1,8 @@
 """Build a plan from the NumPy engine's parsed and prepared model.
 
 The engine is the project's one .tflite reader: it validates the file and prepares each
-operator with the constants the reference interpreter uses (the binary32 requantization
-multipliers, the clamp ranges, the softmax table). Taking them from its kernels means the C and
+operator with the constants each interpreter uses (the binary32 and the fixed-point
+requantization multipliers, the clamp ranges, the float and the fixed-point softmax tables). Taking them from its kernels means the C and
 the engine cannot drift apart. The C export accepts what ``export`` writes: int8 input with
 scale 1/255 and zero point -128, one or more int8 FULLY_CONNECTED layers, then int8 SOFTMAX.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_mnist.runtime.engine import Engine
-from edge_mnist.runtime.engine.kernels import FullyConnectedInt8, SoftmaxInt8
+from edge_mnist.runtime.engine.kernels import FullyConnectedInt8, SoftmaxInt8, Unsupported
 from edge_mnist.runtime.errors import ModelLoadError
 
 from .plan import CLASSES, INPUT_SCALE, INPUT_ZERO, PIXELS, Dense, Plan, Softmax, dense
@@ -37,7 +37,8 @@ def _dense(engine: Engine, step: FullyConnectedInt8) -> Dense:
     zero = step.out_zero
     # The engine keeps the clamp range relative to the output zero point.
     lo, hi = int(step.lo) + zero, int(step.hi) + zero
-    return dense(weights, bias, int(quant.zero_point[0]), step.multiplier, zero, lo, hi)
+    fixed = (step.fixed_q, step.fixed_shift)
+    return dense(weights, bias, int(quant.zero_point[0]), step.multiplier, zero, lo, hi, fixed)
 
 
 def plan_from_tflite(path: Path) -> Plan:
@@ -64,5 +65,11 @@ def plan_from_tflite(path: Path) -> Plan:
         raise _refuse(path, f"its layers are {sizes}, not 784 inputs and 10 classes")
     sm = steps[-1]
     assert isinstance(sm, SoftmaxInt8)
-    softmax = Softmax(np.asarray(sm.table, np.float32), np.float32(sm.out_scale), sm.out_zero)
+    try:
+        fixed_exp: np.ndarray | None = sm.fixed_point().exp.astype(np.int32)
+    except Unsupported:
+        fixed_exp = None
+    softmax = Softmax(
+        np.asarray(sm.table, np.float32), np.float32(sm.out_scale), sm.out_zero, fixed_exp
+    )
     return Plan(plan_layers, softmax, float(INPUT_SCALE), INPUT_ZERO)

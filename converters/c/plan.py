@@ -36,6 +36,10 @@ class Dense:
     zero_point: int  # output zero point
     lo: int  # clamp range of the fused activation, in output steps
     hi: int
+    # The same multiplier as TFLite's integer kernels hold it (reference and tflm roundings):
+    # q * 2^(shift - 31), q in [2^30, 2^31), from the scales in double precision.
+    fixed_q: np.ndarray | None = None  # int64, like multiplier
+    fixed_shift: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -50,6 +54,9 @@ class Softmax:
     table: np.ndarray  # float32 (256,): table[k] = exp(-input_scale * beta * k)
     output_scale: np.float32
     zero_point: int
+    # TFLite Micro's fixed-point exp of -k (Q0.31, 0 past the input radius), or None when
+    # its softmax cannot run this model (the tflm rounding is then refused).
+    fixed_exp: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ def dense(
     output_zero: int,
     lo: int,
     hi: int,
+    fixed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Dense:
     """A layer from the file's tensors, checked to fit the C kernels."""
     w = np.asarray(weights)
@@ -102,7 +110,13 @@ def dense(
         raise ModelLoadError("a layer's requantization multiplier is invalid.", _FIX)
     if not -128 <= lo <= hi <= 127:
         raise ModelLoadError(f"a layer's clamp range [{lo}, {hi}] does not fit int8.", _FIX)
-    return Dense(w, b.astype(np.int32), int(input_zero), mult, int(output_zero), lo, hi)
+    q, shift = (None, None) if fixed is None else (np.asarray(v, np.int64) for v in fixed)
+    if q is not None and shift is not None:
+        if q.shape != mult.shape or shift.shape != mult.shape:
+            raise ModelLoadError("a layer's fixed-point multipliers do not fit its scales.", _FIX)
+        if not (np.all((q >= 1 << 30) & (q < 1 << 31)) and np.all(np.abs(shift) <= 31)):
+            raise ModelLoadError("a layer's fixed-point multiplier is out of range.", _FIX)
+    return Dense(w, b.astype(np.int32), int(input_zero), mult, int(output_zero), lo, hi, q, shift)
 
 
 def float_bits(values: np.ndarray) -> np.ndarray:

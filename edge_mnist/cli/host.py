@@ -16,9 +16,9 @@ import typer
 from edge_mnist.runtime.artifacts import C_FORMAT, FORMATS, KERAS_FILE, MANIFEST_FILE, TRAIN_FILE
 from edge_mnist.runtime.cliopts import is_stdout
 
-from .app import app, check_output, console, err, write_json_out
+from .app import app, check_output, complete_later, console, err, write_json_out
 from .consoles import escape
-from .options import Backend, DataDir, JsonOut, Out, Quiet
+from .options import Backend, DataDir, JsonOut, Out, Quiet, Rounding
 from .training import (
     TRAINING_OPTIONS,
     download_progress,
@@ -95,6 +95,15 @@ def train(
 Model = Annotated[Path, typer.Option("--model", "-m", help="The trained Keras model.")]
 
 
+def _complete_export(command: Any) -> None:
+    from .export_rounding import complete
+
+    complete(command)
+
+
+complete_later("export", _complete_export)
+
+
 @app.command("export")
 def export_cmd(
     model: Model = Path("artifacts") / KERAS_FILE,
@@ -114,14 +123,17 @@ def export_cmd(
     ] = 500,
     data_dir: DataDir = None,
     json_file: JsonOut = None,
+    rounding: Rounding = None,
 ) -> None:
     """Convert the Keras model, validate each file against it, and update manifest.json."""
     from edge_mnist.data import load_mnist
     from edge_mnist.export import c_files, export, plan
 
+    from .export_rounding import check
     from .render import artifact_table
 
     check_output(json_file)
+    rounding = check(rounding, bool(c_files(fmt, out)))
     names = [t.filename for t in plan(fmt, quantize)]
     sources = [p.name for p in c_files(fmt, out)]
     mnist = load_mnist(data_dir, progress=download_progress())
@@ -133,6 +145,7 @@ def export_cmd(
         quantize,
         calibration_samples,
         on_stage=lambda m: err.print(m, highlight=False, markup=False),
+        rounding=rounding,
     )
     entries = {name: manifest["artifacts"][name] for name in names}
     if is_stdout(json_file):

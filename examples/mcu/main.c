@@ -16,11 +16,25 @@ extern int board_read_digit(uint8_t pixels[784]);
 /* Show the result: the digit and its probability in 1/256 steps (0-255). */
 extern void board_show(int digit, int confidence_256ths);
 
+/* Report a failed self-test (blink an error code, print it on a serial port) and stop. */
+extern void board_fail(int selftest_status);
+
 static uint8_t g_pixels[784];
 
 int main(void)
 {
     int8_t scores[10];
+#ifndef EDGE_MNIST_NO_SELFTEST
+    /* At boot: do the weights in flash and this build (compiler, flags, core) give, byte for
+       byte, what the export computed? 0 = yes; EDGE_MNIST_SELFTEST_CORRUPT = the constants
+       changed; k >= 1 = golden vector k - 1 gave other scores. A few ms on a Cortex-M4. */
+    int status = edge_mnist_selftest();
+    if (status != 0) {
+        board_fail(status);
+        for (;;) {
+        }
+    }
+#endif
     for (;;) {
         if (board_read_digit(g_pixels)) {
             int digit = edge_mnist_predict(g_pixels, scores);

@@ -45,6 +45,9 @@ OPTS = ("-O2", "-Os")
 # Freestanding: gcc's own <stdint.h>, so newlib need not be installed.
 FLAGS = ["-mthumb", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-ffreestanding"]
 FLAGS += ["-fstack-usage"]  # a .su file per object: each function's frame
+# The model's own cost; the self-test adds its vectors (794 bytes each) and ~350-550 bytes of
+# code (docs/2026-12-03-c-rounding-and-selftest.md).
+FLAGS += ["-DEDGE_MNIST_NO_SELFTEST"]
 
 
 def _model(work: Path, arch: str) -> Path:
