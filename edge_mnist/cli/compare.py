@@ -65,6 +65,25 @@ def pareto_table(rows: list[dict[str, Any]], basis: str) -> "Table":
 @training_options(*TRAINING_OPTIONS, many_archs=True)
 def compare(
     training: dict[str, Any],
+    merge: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[merge PARTS...]",
+            help="'compare merge PARTS...': join the --json files of 'compare --shard' into "
+            "the table and document of one run (training options are then not used).",
+            show_default=False,
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Train only the K-th of N parts of the grid (positions K, K+N, ...); join the "
+            "parts' --json files with 'compare merge'.",
+            show_default=False,
+        ),
+    ] = None,
     export: Annotated[
         bool, typer.Option("--export", help="Also export each model to int8 .tflite and gate it.")
     ] = False,
@@ -113,12 +132,20 @@ def compare(
     from edge_mnist.fileio import check_output_file
     from edge_mnist.gate import validate_limits
     from edge_mnist.models import ARCHITECTURES
-    from edge_mnist.runtime.jsonfile import write_json
-
-    from .render import selection_table
 
     check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(plot)
+    if merge:
+        if merge[0] != "merge" or len(merge) < 2:
+            raise UsageError(
+                f"unexpected argument {merge[0]!r}.", "use 'compare merge PART.json...'."
+            )
+        if plot is not None:
+            from edge_mnist.compare_plot import check_plot_available
+
+            check_plot_available()
+        _show(_merged([Path(p) for p in merge[1:]]), json_file, plot)
+        return
     export = export or bench
     if plot is not None:
         from edge_mnist.compare_plot import check_plot_available
@@ -138,16 +165,71 @@ def compare(
         if export
         else None
     )
+    places = list(range(len(configs)))
+    if shard is not None:
+        from edge_mnist.compare_shard import parse_shard, shard_positions
+
+        k, n = parse_shard(shard)
+        if n > len(configs):
+            raise UsageError(
+                f"--shard {shard}: the grid has only {len(configs)} configurations.",
+                f"split it into at most {len(configs)} shards.",
+            )
+        places = shard_positions(len(configs), k, n)
+        if json_file is None:
+            raise UsageError(
+                "--shard writes a part for 'compare merge'.", "add --json FILE (a part file)."
+            )
     mnist = load_mnist(data_dir, progress=download_progress())
     rows = compare_architectures(
-        configs,
+        [configs[i] for i in places],
         mnist,
         on_start=lambda a: err.print(f"training {a}"),
         on_epoch=epoch_printer(quiet),
         edge=edge,
         on_stage=lambda m: err.print(m, highlight=False, markup=False),
+        grid_index=places,
     )
     doc = compare_document(rows, configs[0], edge)
+    if shard is not None:
+        doc["shard"] = _shard_block(shard, configs, edge, mnist.checksums)
+    _show(doc, json_file, plot)
+
+
+def _shard_block(shard: str, configs: list[Any], edge: Any, checksums: dict[str, str]) -> Any:
+    from dataclasses import asdict
+
+    from edge_mnist.compare_shard import code_versions, data_checksum, grid_of, parse_shard
+
+    k, n = parse_shard(shard)
+    # The bench/reuse/out settings do not change a row's model; the rest of the edge options do.
+    kept = ("export", "bench", "calibration_samples", "max_drop", "bench_runs")
+    grid = grid_of(configs, {f: asdict(edge)[f] for f in kept} if edge else None)
+    return {
+        "index": k,
+        "count": n,
+        "grid_size": len(configs),
+        "grid_fingerprint": grid.pop("fingerprint"),
+        "data_checksum": data_checksum(checksums),
+        "code_versions": code_versions(),
+        "grid": grid,
+    }
+
+
+def _merged(parts: list[Path]) -> dict[str, Any]:
+    from edge_mnist.compare_shard import merge_parts
+
+    return merge_parts(parts)
+
+
+def _show(doc: dict[str, Any], json_file: Path | None, plot: Path | None) -> None:
+    """The table on stdout (stderr with --json -), then --json and --plot."""
+    from edge_mnist.runtime.jsonfile import write_json
+
+    from .render import selection_table
+
+    rows = doc["rows"]
+    edge = rows and rows[0].get("int8_accuracy") is not None
     table = pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows)
     (err if is_stdout(json_file) else console).print(table)
     if is_stdout(json_file):
