@@ -4,7 +4,6 @@ whose environment block or timings were edited as a slow or throttled board woul
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
