@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -53,12 +54,33 @@ def data_checksum(checksums: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def source_digest() -> str:
+    """A digest of the toolkit's own Python source (the version number alone does not change
+    between commits; two jobs of one sweep must run the same code)."""
+    import edge_mnist
+
+    root = Path(edge_mnist.__file__).resolve().parent
+    # followlinks: runtime/, converters/ and models/ are linked into the package in a checkout.
+    files = sorted(
+        Path(d) / f
+        for d, _dirs, names in os.walk(root, followlinks=True)
+        for f in names
+        if f.endswith(".py")
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def code_versions() -> dict[str, str]:
-    """The versions of the packages that shape a trained and exported model."""
+    """The versions of the packages that shape a trained and exported model, and the digest of
+    this toolkit's source."""
     from edge_mnist.runtime.sysinfo import package_versions
 
     versions = package_versions(CODE_DISTS)
-    return {k: v for k, v in versions.items() if k in (*CODE_DISTS, "numpy")}
+    kept = {k: v for k, v in versions.items() if k in (*CODE_DISTS, "numpy")}
+    return {**kept, "edge-mnist-source": source_digest()}
 
 
 def read_parts(paths: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
