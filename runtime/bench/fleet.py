@@ -167,11 +167,13 @@ def fleet_gate(
     that records one."""
     if baselines is None:
         raise BenchError("--baselines is required.", "pass --baselines DIR (BOARD_ID.json files).")
-    if not baselines.is_dir():
+    if baselines.exists() and not baselines.is_dir():
         raise BenchError(
-            f"--baselines {baselines}: no such folder.",
+            f"--baselines {baselines} is not a folder.",
             "pass the folder that holds one BOARD_ID.json baseline report per board.",
         )
+    # A folder not made yet is a fleet without baselines: each board below gets the command
+    # that records its first one.
     reports = _read_all(paths)
     missing = []
     for source, report in reports:
