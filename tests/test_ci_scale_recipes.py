@@ -218,7 +218,7 @@ def test_fleet_recipe_runs(engine: str, tmp_path: Path) -> None:
     assert sorted(doc["boards"]) == sorted(BOARDS)
     assert {r["model"] for r in doc["rows"]} == {"model_int8.tflite", "model_float32.tflite"}
     assert sum(r["fastest"] for r in doc["rows"]) == len(
-        {(r["model"], r["backend"], r["batch"], r["mode"]) for r in doc["rows"]}
+        {(r["model"], r["batch"], r["mode"]) for r in doc["rows"]}
     )
     assert gate["code"] == 2, gate["err"]
     assert "--board pi3-32bit --json ci/bench-baselines/pi3-32bit.json" in gate["err"]

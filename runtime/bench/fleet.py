@@ -57,8 +57,9 @@ def _board(env: dict[str, Any]) -> dict[str, Any]:
 
 def fleet_rows(reports: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """One row per board × model × backend × batch × mode (the raw interpreter loops left out:
-    the runtime's call is what a device runs), grouped by model, backend, batch and mode, the
-    fastest board first in each group and marked ``fastest``."""
+    the runtime's call is what a device runs), grouped by model, batch and mode, fastest first:
+    boards run the interpreter they support, so every board and backend competes in one group,
+    and the first row of each is marked ``fastest``."""
     rows = []
     for source, report in reports:
         env = report["environment"]
@@ -97,9 +98,9 @@ def fleet_rows(reports: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]
         seen[key] = row["report"]
 
     def group(r: dict[str, Any]) -> tuple[Any, ...]:
-        return (r["model"], r["backend"], r["batch"], r["mode"])
+        return (r["model"], r["batch"], r["mode"])
 
-    rows.sort(key=lambda r: (*group(r), r["p50_us"], r["board_id"]))
+    rows.sort(key=lambda r: (*group(r), r["p50_us"], r["board_id"], r["backend"]))
     for i, row in enumerate(rows):
         row["fastest"] = i == 0 or group(rows[i - 1]) != group(row)
     return rows

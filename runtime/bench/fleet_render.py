@@ -17,8 +17,8 @@ def _board_cell(row: dict[str, Any]) -> str:
 
 
 def format_fleet(doc: dict[str, Any]) -> str:
-    """One block per model × backend × batch × mode; the fastest board first, marked ★."""
-    head = ("", "board", "version", "p50 µs", "p99 µs", "img/s", "peak RSS", "flags")
+    """One block per model × batch × mode; the fastest board and backend first, marked ★."""
+    head = ("", "board", "backend", "p50 µs", "p99 µs", "img/s", "peak RSS", "flags")
     lines: list[str] = []
     group: tuple[Any, ...] | None = None
     rows: list[tuple[str, ...]] = []
@@ -29,12 +29,11 @@ def format_fleet(doc: dict[str, Any]) -> str:
             rows.clear()
 
     for r in doc["rows"]:
-        key = (r["model"], r["backend"], r["batch"], r["mode"])
+        key = (r["model"], r["batch"], r["mode"])
         if key != group:
             flush()
             lines.append(
-                f"{'' if group is None else chr(10)}{r['model']} on {r['backend']}, batch "
-                f"{r['batch']} ({r['mode']}):"
+                f"{'' if group is None else chr(10)}{r['model']}, batch {r['batch']} ({r['mode']}):"
             )
             group = key
         rss = r["peak_rss_bytes"]
@@ -42,7 +41,7 @@ def format_fleet(doc: dict[str, Any]) -> str:
             (
                 "★" if r["fastest"] else "",
                 _board_cell(r),
-                r["backend_version"],
+                f"{r['backend']} {r['backend_version']}",
                 f"{r['p50_us']:.1f}",
                 f"{r['p99_us']:.1f}",
                 f"{r['images_per_s']:,.0f}" if r["images_per_s"] else "-",
@@ -54,7 +53,7 @@ def format_fleet(doc: dict[str, Any]) -> str:
     boards = doc["boards"]
     lines.append(
         f"\n{len(boards)} board{'s' if len(boards) != 1 else ''} ({', '.join(boards)}), "
-        f"{len(doc['reports'])} reports; ★ fastest board for that model, backend and batch."
+        f"{len(doc['reports'])} reports; ★ fastest board (and backend) for that model and batch."
     )
     return "\n".join(lines)
 
@@ -77,25 +76,25 @@ def format_gate(verdicts: list[BoardVerdict], max_regression_pct: float) -> str:
 
 
 def plot_fleet(doc: dict[str, Any], target: Path) -> None:
-    """A PNG: p50 latency per board, one panel per model × backend × batch × mode."""
+    """A PNG: p50 latency per board and backend, one panel per model × batch × mode."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in doc["rows"]:
-        groups.setdefault((r["model"], r["backend"], r["batch"], r["mode"]), []).append(r)
+        groups.setdefault((r["model"], r["batch"], r["mode"]), []).append(r)
     fig = Figure(figsize=(7.0, 0.6 + 1.6 * max(1, len(groups))))
     FigureCanvasAgg(fig)
     axes = fig.subplots(max(1, len(groups)), 1, squeeze=False)[:, 0]
-    for ax, ((model, backend, batch, mode), rows) in zip(axes, groups.items(), strict=False):
+    for ax, ((model, batch, mode), rows) in zip(axes, groups.items(), strict=False):
         ax.barh(
-            [r["board_id"] for r in rows],
+            [f"{r['board_id']} ({r['backend']})" for r in rows],
             [r["p50_us"] for r in rows],
             color=["tab:green" if r["fastest"] else "tab:gray" for r in rows],
         )
         ax.invert_yaxis()
         ax.set_xlabel("p50 µs per call")
-        ax.set_title(f"{model} ({backend}), batch {batch}, {mode}", fontsize=9)
+        ax.set_title(f"{model}, batch {batch}, {mode}", fontsize=9)
         ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     with atomic_path(Path(target), suffix=".png") as tmp:
