@@ -83,6 +83,23 @@ def code_versions() -> dict[str, str]:
     return {**kept, "edge-mnist-source": source_digest()}
 
 
+def shard_block(shard: str, configs: list[Any], edge: Any, checksums: dict[str, str]) -> Any:
+    """What a part records for 'compare merge': its place, the grid, data and code."""
+    k, n = parse_shard(shard)
+    # The bench/reuse/out settings do not change a row's model; the rest of the edge options do.
+    kept = ("export", "bench", "calibration_samples", "max_drop", "bench_runs")
+    grid = grid_of(configs, {f: asdict(edge)[f] for f in kept} if edge else None)
+    return {
+        "index": k,
+        "count": n,
+        "grid_size": len(configs),
+        "grid_fingerprint": grid.pop("fingerprint"),
+        "data_checksum": data_checksum(checksums),
+        "code_versions": code_versions(),
+        "grid": grid,
+    }
+
+
 def read_parts(paths: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """Each part's document; refuses a file that is not a 'compare --shard --json' part."""
     if not paths:

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from edge_mnist.runtime.cliopts import is_stdout
-from edge_mnist.runtime.textfmt import size
 
-from .app import app, console, err, write_json_out
+from .app import app, err
 from .options import DataDir, JsonOut, Plot, Quiet
 from .training import (
     TRAINING_OPTIONS,
@@ -22,43 +21,7 @@ from .training import (
 )
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
-
-def pareto_table(rows: list[dict[str, Any]], basis: str) -> "Table":
-    """One row per architecture; ◆ marks the Pareto front."""
-    from rich.table import Table
-
-    backends = [b["backend"] for b in rows[0].get("bench") or []]
-    table = Table(title=f"Edge Pareto table (◆ front: {basis}; best by validation *)")
-    cols = ["arch", "params", "float", "int8", "drop", "size", "RSS"]
-    for b in backends:
-        cols += [f"{b} b1 p50", f"{b} b64"]
-    cols.append("train")
-    for col in cols:
-        table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
-    for r in rows:
-        bench = {b["backend"]: b for b in r.get("bench") or []}
-        rss = [b["rss_at_load_bytes"] for b in bench.values() if b["rss_at_load_bytes"]]
-        cells = [
-            f"{r['arch']}{' ◆' if r.get('pareto') else ''}{' *' if r['best'] else ''}",
-            f"{r['parameters']:,}",
-            f"{r['test_accuracy']:.2%}",
-            f"{r['int8_accuracy']:.2%}" if r.get("int8_accuracy") is not None else "-",
-            f"{-r['int8_drop_pp']:+.2f} pp" if r.get("int8_drop_pp") is not None else "-",
-            size(r["int8_size_bytes"]) if r.get("int8_size_bytes") else "-",
-            f"{min(rss) / 2**20:.0f} MiB" if rss else "-",
-        ]
-        for b in backends:
-            figures = bench.get(b)
-            cells += (
-                [f"{figures['p50_us_batch1']:.1f} µs", f"{figures['images_per_s_batch64']:,.0f}/s"]
-                if figures
-                else ["-", "-"]
-            )
-        cells.append(f"{r['train_seconds']:.0f}s")
-        table.add_row(*cells)
-    return table
+    pass
 
 
 @app.command()
@@ -144,7 +107,11 @@ def compare(
             from edge_mnist.compare_plot import check_plot_available
 
             check_plot_available()
-        _show(_merged([Path(p) for p in merge[1:]]), json_file, plot)
+        from edge_mnist.compare_shard import merge_parts
+
+        from .compare_table import show
+
+        show(merge_parts([Path(p) for p in merge[1:]]), json_file, plot)
         return
     export = export or bench
     if plot is not None:
@@ -192,52 +159,9 @@ def compare(
     )
     doc = compare_document(rows, configs[0], edge)
     if shard is not None:
-        doc["shard"] = _shard_block(shard, configs, edge, mnist.checksums)
-    _show(doc, json_file, plot)
+        from edge_mnist.compare_shard import shard_block
 
+        doc["shard"] = shard_block(shard, configs, edge, mnist.checksums)
+    from .compare_table import show
 
-def _shard_block(shard: str, configs: list[Any], edge: Any, checksums: dict[str, str]) -> Any:
-    from dataclasses import asdict
-
-    from edge_mnist.compare_shard import code_versions, data_checksum, grid_of, parse_shard
-
-    k, n = parse_shard(shard)
-    # The bench/reuse/out settings do not change a row's model; the rest of the edge options do.
-    kept = ("export", "bench", "calibration_samples", "max_drop", "bench_runs")
-    grid = grid_of(configs, {f: asdict(edge)[f] for f in kept} if edge else None)
-    return {
-        "index": k,
-        "count": n,
-        "grid_size": len(configs),
-        "grid_fingerprint": grid.pop("fingerprint"),
-        "data_checksum": data_checksum(checksums),
-        "code_versions": code_versions(),
-        "grid": grid,
-    }
-
-
-def _merged(parts: list[Path]) -> dict[str, Any]:
-    from edge_mnist.compare_shard import merge_parts
-
-    return merge_parts(parts)
-
-
-def _show(doc: dict[str, Any], json_file: Path | None, plot: Path | None) -> None:
-    """The table on stdout (stderr with --json -), then --json and --plot."""
-    from edge_mnist.runtime.jsonfile import write_json
-
-    from .render import selection_table
-
-    rows = doc["rows"]
-    edge = rows and rows[0].get("int8_accuracy") is not None
-    table = pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows)
-    (err if is_stdout(json_file) else console).print(table)
-    if is_stdout(json_file):
-        write_json_out(json_file, doc)
-    elif json_file:
-        write_json(json_file, doc)
-    if plot is not None:
-        from edge_mnist.compare_plot import plot_pareto
-
-        plot_pareto(rows, plot)
-        err.print(f"wrote {plot}", highlight=False, markup=False)
+    show(doc, json_file, plot)
