@@ -222,7 +222,8 @@ def table(options: dict[str, Any], reports: Reports) -> None:
 @bench_app.command("gate")
 @spec_options(GATE_OPTIONS)
 def gate(options: dict[str, Any], reports: Reports) -> None:
-    """Each report against its board's baseline; exit 1 naming what regressed, 2 if none."""
+    """Each report against its board's baseline: exit 1 naming what regressed, 2 naming a board
+    without a baseline (and the command that records one)."""
     from edge_mnist.runtime.bench.fleet_cli import gate_command
 
     gate_command(reports, options, _say)
