@@ -200,7 +200,8 @@ def test_fleet_recipe_runs(engine: str, tmp_path: Path) -> None:
     steps = read(name)
     models = tmp_path / "ci" / "models"
     models.mkdir(parents=True)
-    for f in ("model_int8.tflite", "model_float32.tflite"):
+    # The manifest too, as a gated models folder has it (verify may read it).
+    for f in ("model_int8.tflite", "model_float32.tflite", "manifest.json"):
         shutil.copy(TINY / f, models / f)
     boards = [s for s in steps if s[1].startswith("edge-mnist bench $MODELS")]
     assert {s[2]["BOARD"] for s in boards} == BOARDS
