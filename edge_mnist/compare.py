@@ -154,13 +154,17 @@ def compare_architectures(
     on_epoch: EpochFn | None = None,
     edge: EdgeOptions | None = None,
     on_stage: StageFn | None = None,
+    grid_index: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Train each configuration and return one row each; the best by validation accuracy is
     marked ``best`` and the Pareto front ``pareto``. With ``edge`` each model is also saved
-    under ``edge.out/<arch>/``, exported to int8, gated and optionally benchmarked."""
+    under ``edge.out/<arch>/``, exported to int8, gated and optionally benchmarked.
+    ``grid_index`` gives each configuration's place in the whole grid (a shard's rows keep it
+    so that 'compare merge' can put them back in order)."""
     stage = on_stage or (lambda _msg: None)
     rows = []
-    for config in configs:
+    places = grid_index if grid_index is not None else list(range(len(configs)))
+    for config, place in zip(configs, places, strict=True):
         if on_start:
             on_start(config.arch)
         folder = edge.out / config.arch if edge is not None and edge.export else None
@@ -173,6 +177,7 @@ def compare_architectures(
             if folder is not None:
                 save(result, folder, force=True)
         row = _train_row(record)
+        row["grid_index"] = place
         if folder is not None and edge is not None:
             _edge_row(row, folder, data, edge, stage)
         rows.append(row)

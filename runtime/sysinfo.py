@@ -201,3 +201,13 @@ def environment(threads: int | None = None) -> dict[str, Any]:
             "env": {k: os.environ[k] for k in THREAD_ENV if k in os.environ},
         },
     }
+
+
+def board_id(env: dict[str, Any]) -> str:
+    """A short, file-name-safe id for the machine in ``env`` (an environment() block): the Pi
+    model where the device tree names one (``raspberry-pi-5-model-b-rev-1-0``), else the host
+    name and CPU. ``bench --board NAME`` overrides it; ``bench gate`` matches baselines by it."""
+    import re
+
+    name = env.get("board") or f"{platform.node() or 'host'} {env.get('cpu_model') or ''}"
+    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")[:80] or "unknown"

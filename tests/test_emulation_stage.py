@@ -291,3 +291,18 @@ def test_summary_json_and_the_readme_table(tmp_path: Path) -> None:
     assert "| Pi Zero / Pi 1 (ARMv6) | trixie/bookworm armel, Python ? | `arm1176` | failed: no Debian release of the list could be bootstrapped | — |" in text  # fmt: skip
     assert "| Pi OS 64-bit, Bookworm (Pi 4) | ai-edge-litert 2.3.0 | `model_int8.tflite` | 98.59% | identical (10,000) |  |" in text  # fmt: skip
     assert "| onnxruntime 1.32.0 | `model_int8.onnx` | 98.58% | 99.77% (23 of 10,000 differ) | x86-64: 98.53% |" in text  # fmt: skip
+
+
+def test_each_row_keeps_its_bench_report_for_the_fleet_table(tmp_path: Path) -> None:
+    """The stage copies a row's bench.json to ARTIFACTS/fleet/ROW.json (.ci/run's 'bench
+    table' reads them); a row whose bench did not run leaves nothing there."""
+    main = importlib.import_module("stage.__main__")
+    fake = dataclasses.make_dataclass("S", [("artifacts", Path)])(tmp_path / "artifacts")
+    fake.artifacts.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    main.keep_bench(out, fake, "bookworm-arm64")
+    assert not (fake.artifacts / "fleet").exists()
+    (out / "bench.json").write_text('{"report": 1}')
+    main.keep_bench(out, fake, "bookworm-arm64")
+    assert (fake.artifacts / "fleet" / "bookworm-arm64.json").read_text() == '{"report": 1}'

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from edge_mnist.runtime.bench.options import DIFF_OPTIONS, RUN_OPTIONS
+from edge_mnist.runtime.bench.options import DIFF_OPTIONS, GATE_OPTIONS, RUN_OPTIONS, TABLE_OPTIONS
 
 from .app import Group, app, console, err
 from .specs import spec_options
@@ -31,7 +31,12 @@ HELP = (
     "see 'bench run --help'.\n\n"
     "edge-mnist bench diff OLD.json NEW.json [--max-regression 10%]: a table of "
     "p50 changes between two 'bench --json' reports; exits 1 when any p50 regressed beyond "
-    "the threshold."
+    "the threshold.\n\n"
+    "edge-mnist bench table REPORTS... [--json FILE] [--plot FILE]: a fleet's reports side by "
+    "side, one row per board × model × backend × batch, the fastest board marked.\n\n"
+    "edge-mnist bench gate --baselines DIR REPORTS... [--max-regression 10%]: each report "
+    "against DIR/BOARD_ID.json (bench --board NAME); exits 1 on a regression, 2 when a board "
+    "has no baseline."
 )
 
 
@@ -133,6 +138,7 @@ def run(
         progress=None
         if options["quiet"]
         else lambda msg: err.print(msg, highlight=False, markup=False),
+        board=options["board"],
     )
     if not json_to_stdout(options):
         _print_report(report.data)
@@ -193,6 +199,34 @@ def diff(options: dict[str, Any], old: OldReport, new: NewReport) -> None:
         f"[green]No regression[/]: {len(matched)} matching series within {threshold:g}%.",
         highlight=False,
     )
+
+
+Reports = Annotated[
+    list[Path], typer.Argument(help="'bench --json' reports, one per board.", show_default=False)
+]
+
+
+def _say(text: str) -> None:
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+@bench_app.command("table")
+@spec_options(TABLE_OPTIONS)
+def table(options: dict[str, Any], reports: Reports) -> None:
+    """A fleet's reports side by side: p50, p99, img/s, peak RSS per board; the fastest marked."""
+    from edge_mnist.runtime.bench.fleet_cli import table_command
+
+    table_command(reports, options, _say)
+
+
+@bench_app.command("gate")
+@spec_options(GATE_OPTIONS)
+def gate(options: dict[str, Any], reports: Reports) -> None:
+    """Each report against its board's baseline: exit 1 naming what regressed, 2 naming a board
+    without a baseline (and the command that records one)."""
+    from edge_mnist.runtime.bench.fleet_cli import gate_command
+
+    gate_command(reports, options, _say)
 
 
 app.add_typer(bench_app, name="bench")

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from edge_mnist.runtime.cliopts import is_stdout
-from edge_mnist.runtime.textfmt import size
 
-from .app import app, console, err, write_json_out
+from .app import app, err
 from .options import DataDir, JsonOut, Plot, Quiet
 from .training import (
     TRAINING_OPTIONS,
@@ -22,49 +21,32 @@ from .training import (
 )
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
-
-def pareto_table(rows: list[dict[str, Any]], basis: str) -> "Table":
-    """One row per architecture; ◆ marks the Pareto front."""
-    from rich.table import Table
-
-    backends = [b["backend"] for b in rows[0].get("bench") or []]
-    table = Table(title=f"Edge Pareto table (◆ front: {basis}; best by validation *)")
-    cols = ["arch", "params", "float", "int8", "drop", "size", "RSS"]
-    for b in backends:
-        cols += [f"{b} b1 p50", f"{b} b64"]
-    cols.append("train")
-    for col in cols:
-        table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
-    for r in rows:
-        bench = {b["backend"]: b for b in r.get("bench") or []}
-        rss = [b["rss_at_load_bytes"] for b in bench.values() if b["rss_at_load_bytes"]]
-        cells = [
-            f"{r['arch']}{' ◆' if r.get('pareto') else ''}{' *' if r['best'] else ''}",
-            f"{r['parameters']:,}",
-            f"{r['test_accuracy']:.2%}",
-            f"{r['int8_accuracy']:.2%}" if r.get("int8_accuracy") is not None else "-",
-            f"{-r['int8_drop_pp']:+.2f} pp" if r.get("int8_drop_pp") is not None else "-",
-            size(r["int8_size_bytes"]) if r.get("int8_size_bytes") else "-",
-            f"{min(rss) / 2**20:.0f} MiB" if rss else "-",
-        ]
-        for b in backends:
-            figures = bench.get(b)
-            cells += (
-                [f"{figures['p50_us_batch1']:.1f} µs", f"{figures['images_per_s_batch64']:,.0f}/s"]
-                if figures
-                else ["-", "-"]
-            )
-        cells.append(f"{r['train_seconds']:.0f}s")
-        table.add_row(*cells)
-    return table
+    pass
 
 
 @app.command()
 @training_options(*TRAINING_OPTIONS, many_archs=True)
 def compare(
     training: dict[str, Any],
+    merge: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[merge PARTS...]",
+            help="'compare merge PARTS...': join the --json files of 'compare --shard' into "
+            "the table and document of one run (training options are then not used).",
+            show_default=False,
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Train only the K-th of N parts of the grid (positions K, K+N, ...); join the "
+            "parts' --json files with 'compare merge'.",
+            show_default=False,
+        ),
+    ] = None,
     export: Annotated[
         bool, typer.Option("--export", help="Also export each model to int8 .tflite and gate it.")
     ] = False,
@@ -113,12 +95,24 @@ def compare(
     from edge_mnist.fileio import check_output_file
     from edge_mnist.gate import validate_limits
     from edge_mnist.models import ARCHITECTURES
-    from edge_mnist.runtime.jsonfile import write_json
-
-    from .render import selection_table
 
     check_output_file(None if is_stdout(json_file) else json_file)
     check_output_file(plot)
+    if merge:
+        if merge[0] != "merge" or len(merge) < 2:
+            raise UsageError(
+                f"unexpected argument {merge[0]!r}.", "use 'compare merge PART.json...'."
+            )
+        if plot is not None:
+            from edge_mnist.compare_plot import check_plot_available
+
+            check_plot_available()
+        from edge_mnist.compare_shard import merge_parts
+
+        from .compare_table import show
+
+        show(merge_parts([Path(p) for p in merge[1:]]), json_file, plot)
+        return
     export = export or bench
     if plot is not None:
         from edge_mnist.compare_plot import check_plot_available
@@ -138,24 +132,36 @@ def compare(
         if export
         else None
     )
+    places = list(range(len(configs)))
+    if shard is not None:
+        from edge_mnist.compare_shard import parse_shard, shard_positions
+
+        k, n = parse_shard(shard)
+        if n > len(configs):
+            raise UsageError(
+                f"--shard {shard}: the grid has only {len(configs)} configurations.",
+                f"split it into at most {len(configs)} shards.",
+            )
+        places = shard_positions(len(configs), k, n)
+        if json_file is None:
+            raise UsageError(
+                "--shard writes a part for 'compare merge'.", "add --json FILE (a part file)."
+            )
     mnist = load_mnist(data_dir, progress=download_progress())
     rows = compare_architectures(
-        configs,
+        [configs[i] for i in places],
         mnist,
         on_start=lambda a: err.print(f"training {a}"),
         on_epoch=epoch_printer(quiet),
         edge=edge,
         on_stage=lambda m: err.print(m, highlight=False, markup=False),
+        grid_index=places,
     )
     doc = compare_document(rows, configs[0], edge)
-    table = pareto_table(rows, doc["pareto_basis"]) if edge else selection_table(rows)
-    (err if is_stdout(json_file) else console).print(table)
-    if is_stdout(json_file):
-        write_json_out(json_file, doc)
-    elif json_file:
-        write_json(json_file, doc)
-    if plot is not None:
-        from edge_mnist.compare_plot import plot_pareto
+    if shard is not None:
+        from edge_mnist.compare_shard import shard_block
 
-        plot_pareto(rows, plot)
-        err.print(f"wrote {plot}", highlight=False, markup=False)
+        doc["shard"] = shard_block(shard, configs, edge, mnist.checksums)
+    from .compare_table import show
+
+    show(doc, json_file, plot)

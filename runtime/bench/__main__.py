@@ -1,4 +1,5 @@
-"""``python -m runtime.bench MODEL... [options]`` or ``... diff OLD NEW``: a plain-text twin of
+"""``python -m runtime.bench MODEL... [options]``, ``... diff OLD NEW``, ``... table REPORTS...``
+or ``... gate --baselines DIR REPORTS...``: a plain-text twin of
 'edge-mnist bench' for boards that have only the runtime folder and an interpreter (also
 ``python -m edge_mnist.runtime.bench``). Its options are declared once, in options.py."""
 
@@ -14,7 +15,9 @@ from ..errors import EdgeMnistError
 from .data import load_test_images
 from .options import (
     DIFF_OPTIONS,
+    GATE_OPTIONS,
     RUN_OPTIONS,
+    TABLE_OPTIONS,
     bench_config,
     json_to_stdout,
     threshold,
@@ -39,6 +42,18 @@ def _diff(args: list[str]) -> int:
     return 0
 
 
+def _fleet(command: str, args: list[str]) -> int:
+    from .fleet_cli import gate_command, table_command
+
+    opts = TABLE_OPTIONS if command == "table" else GATE_OPTIONS
+    parser = argparse.ArgumentParser(prog=f"python -m runtime.bench {command}")
+    parser.add_argument("reports", nargs="+", type=Path)
+    add_arguments(parser, opts)
+    ns = parser.parse_args(args)
+    run = table_command if command == "table" else gate_command
+    return run(ns.reports, values(ns, opts), print)
+
+
 def _run(args: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m runtime.bench",
@@ -58,6 +73,7 @@ def _run(args: list[str]) -> int:
         config,
         data,
         progress=None if quiet else lambda m: print(m, file=sys.stderr),
+        board=given["board"],
     )
     if not json_to_stdout(given):
         print(format_table(report))
@@ -68,7 +84,11 @@ def _run(args: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _diff(args[1:]) if args[:1] == ["diff"] else _run(args)
+        if args[:1] == ["diff"]:
+            return _diff(args[1:])
+        if args[:1] in (["table"], ["gate"]):
+            return _fleet(args[0], args[1:])
+        return _run(args)
     except EdgeMnistError as exc:
         print(f"error: {exc.problem}", file=sys.stderr)
         if exc.fix:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +67,48 @@ RUN_OPTIONS = (
         "$EDGE_MNIST_DATA, else ~/.cache/edge-mnist/mnist; random uint8 images when the cache "
         "has none.",
     ),
+    Opt(
+        "board",
+        ("--board",),
+        help="Name this board in the report (letters, digits, '-', '_', '.'), the key 'bench "
+        "gate' matches baselines by. Default: the Pi model, else the host name and CPU.",
+        metavar="NAME",
+    ),
     json_opt("the full report"),
     plot_opt(),
     Opt("quiet", ("--quiet", "-q"), bool, False, "No progress lines on stderr."),
 )
 
-DIFF_OPTIONS = (
-    Opt(
-        "max_regression",
-        ("--max-regression",),
-        default="10%",
-        help="Allowed p50 slow-down, e.g. 10% or 10.",
-    ),
+MAX_REGRESSION = Opt(
+    "max_regression",
+    ("--max-regression",),
+    default="10%",
+    help="Allowed p50 slow-down, e.g. 10% or 10.",
 )
+DIFF_OPTIONS = (MAX_REGRESSION,)
+TABLE_OPTIONS = (json_opt("the fleet table"), plot_opt())
+GATE_OPTIONS = (
+    Opt(
+        "baselines",
+        ("--baselines",),
+        Path,
+        help="Folder of baseline reports, one per board: BOARD_ID.json.",
+        metavar="DIR",
+    ),
+    MAX_REGRESSION,
+    json_opt("the verdicts"),
+)
+BOARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+def check_board(name: str | None) -> str | None:
+    """--board's value, checked: it names a baseline file, so only file-name-safe letters."""
+    if name is not None and not BOARD_NAME.match(name):
+        raise BenchError(
+            f"--board {name!r} is not a usable board name.",
+            "use letters, digits, '-', '_' and '.', at most 80, e.g. --board pi5.",
+        )
+    return name
 
 
 def bench_config(values: dict[str, Any]) -> BenchConfig:
@@ -94,6 +124,7 @@ def bench_config(values: dict[str, Any]) -> BenchConfig:
         pixels=tuple(dict.fromkeys(values["pixels"] or ["uint8"])),
     )
     config.validate()
+    check_board(values["board"])
     for option in ("json", "plot"):
         target = values[option]
         if target is not None and not is_stdout(target) and Path(target).is_dir():

@@ -17,7 +17,14 @@ import numpy as np
 from ..backends import BackendSpec, detect_format, for_format, pick_backend
 from ..classifier import Classifier
 from ..errors import BackendUnavailableError, DataFileError
-from ..sysinfo import current_rss_bytes, environment, peak_rss_bytes, temperature_c, throttled
+from ..sysinfo import (
+    board_id,
+    current_rss_bytes,
+    environment,
+    peak_rss_bytes,
+    temperature_c,
+    throttled,
+)
 from .config import BenchConfig
 from .data import TestImages, load_test_images
 from .errors import BenchError
@@ -295,6 +302,7 @@ def run_bench(
     data: TestImages | None = None,
     external: Sequence[ExternalModel] = (),
     progress: ProgressFn | None = None,
+    board: str | None = None,
 ) -> BenchReport:
     """Benchmark every model × backend × batch size: our runtime, the raw interpreter loop and
     any external models (timed last). ``data`` defaults to ``load_test_images()``: MNIST from the
@@ -322,6 +330,8 @@ def run_bench(
         if not ext.path.is_file():
             raise BenchError(f"{ext.path}: no such model file.")
     env = environment(config.threads)
+    # The fleet's key: 'bench gate' compares a report with the baseline of the same board id.
+    env["board_id"] = board or board_id(env)
     report = BenchReport(
         {
             "schema_version": SCHEMA_VERSION,

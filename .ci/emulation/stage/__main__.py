@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -81,6 +82,16 @@ def prepare_row(row: Row, settings: Settings, wheel: Path) -> Prepared:
     return outcome, target, found
 
 
+def keep_bench(out: Path, settings: Settings, key: str) -> None:
+    """Copy the row's bench report to artifacts/fleet/ROW.json, where .ci/run reads every row's
+    report into one fleet table ('edge-mnist bench table')."""
+    report = out / "bench.json"
+    if report.is_file():
+        fleet = settings.artifacts / "fleet"
+        fleet.mkdir(exist_ok=True)
+        shutil.copy(report, fleet / f"{key}.json")
+
+
 def run_row(prepared: Prepared, settings: Settings, wheel: Path, ref: Reference) -> Outcome:
     """Install and check one row under emulation."""
     outcome, target, found = prepared
@@ -109,6 +120,7 @@ def run_row(prepared: Prepared, settings: Settings, wheel: Path, ref: Reference)
         t0 = time.monotonic()
         checks(guest, settings, ref, outcome)
         outcome.seconds["checks"] = since(t0)
+        keep_bench(out, settings, row.key)
     except StageError as exc:
         outcome.fail(str(exc))
         log(f"{row.key}: FAILED: {exc}")

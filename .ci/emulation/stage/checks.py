@@ -98,7 +98,8 @@ def bench(guest: Guest, outcome: Outcome) -> None:
     t0 = time.monotonic()
     first = guest.row.backends[0]
     argv = ["edge-mnist", "bench", f"/opt/in/artifacts/{INT8_TFLITE}", "-b", first]
-    argv += ["--batch", "1", "--runs", "20", "--warmup", "5", "--quiet"]
+    # --board: each row is its own board in the fleet table ('bench table' over every row).
+    argv += ["--batch", "1", "--runs", "20", "--warmup", "5", "--quiet", "--board", guest.row.key]
     argv += ["--json", "/opt/out/bench.json"]
     if not outcome.step(f"bench --runs 20 ({first})", guest.run(argv, 600), t0):
         outcome.fail("bench smoke run failed")
