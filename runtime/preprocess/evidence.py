@@ -1,0 +1,118 @@
+"""Is this one handwritten digit? The ink's evidence: its pieces, their extent and its strokes.
+
+Run on the ink inside the digit's bounding box, before it is scaled. Strong evidence that the
+image is not one digit refuses it (``ImageError``, naming what was seen and the fix); weaker
+evidence returns a short reason, and the classifier marks its answer uncertain. The model's own
+confidence adds a last check in ``Classifier.classify_image`` (``LOW_CONFIDENCE``).
+
+Every threshold sits between what the 10,000 MNIST test digits do (rendered as PNGs both at
+28x28 and at x4 on a margin) and what the non-digit set of tests/unit/nondigits.py does; the
+figures are in docs/2026-12-03-no-digit.md. No MNIST test digit is refused by these rules.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ImageError
+from .components import Piece, pieces
+from .stroke import stroke_width
+
+__all__ = ["LOW_CONFIDENCE", "judge"]
+
+# The pieces are found on the box's mask pooled to at most this many pixels a side (a piece of
+# ink keeps at least one pixel): enough to tell strokes apart, cheap to label (about 50 µs).
+GRID = 48
+# A pixel is ink for the pieces at the level that frame.bounding_box counts (frame.INK_LEVEL).
+INK_LEVEL = 0.25
+# A round dot's mean stroke width is half its diameter: about 10 px in the 20 px box (8.4 to
+# 9.2 measured on dots of 4 to 40 px). MNIST's widest digit measures 6.9; its 99.9th
+# percentile 5.5.
+BLOB_WIDTH = 7.5
+# Ink wider than this many times its height is a word or a row of characters: MNIST's widest
+# digit is 2.13 times as wide as tall; words measured 2.2 to 11.
+WORD_ASPECT = 2.5
+# Two pieces each holding this share of the ink, side by side (no column in common), are two
+# characters when the ink is at least SIDE_REFUSE times wider than tall; from SIDE_DOUBT on it
+# is uncertain. MNIST: 5 of 10,000 digits (broken strokes) have such pieces, the widest at an
+# aspect of 1.43; two MNIST digits side by side measure 1.94 to 2.23, numbers in a font 1.44+.
+# Such MNIST pieces are a flat bar beside the rest (a quarter of its height); two characters
+# stand about as tall as each other: the shorter must reach SIDE_HEIGHT of the taller's height.
+SIDE_SHARE = 0.2
+SIDE_HEIGHT = 0.5
+SIDE_REFUSE = 1.6
+SIDE_DOUBT = 1.3
+# Scattered specks: at least SCATTER_PIECES pieces of 5% of the ink or more and none holding
+# SCATTER_TOP of it. MNIST's most broken digit keeps 46% in one piece; specks 9% to 38%.
+SCATTER_PIECES = 3
+SCATTER_TOP = 0.45
+# The model's top probability under this marks an answer uncertain (Classifier.classify_image).
+# With the default int8 model no MNIST test digit is under 0.35 (lowest 0.352 and 0.363, as
+# 28x28 and x4 PNGs); 0.4 would flag 3 of each, 0.5 13 to 16. Non-digits are mostly read with
+# high confidence ("hello" as 2 at 0.996), so the ink decides and this is a last check.
+LOW_CONFIDENCE = 0.35
+
+FIX_ONE = "crop the image to one digit."
+
+
+def _mask(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    r0, r1, c0, c1 = box
+    height, width = r1 - r0, c1 - c0
+    mask = ink[r0:r1, c0:c1] >= INK_LEVEL
+    factor = math.ceil(max(height, width) / GRID)
+    if factor == 1:
+        return mask
+    tall, wide = -(-height // factor) * factor, -(-width // factor) * factor
+    padded = np.zeros((tall, wide), dtype=bool)
+    padded[:height, :width] = mask
+    return np.asarray(
+        padded.reshape(tall // factor, factor, wide // factor, factor).any(axis=(1, 3))
+    )
+
+
+def _side_by_side(found: list[Piece], total: int) -> bool:
+    big = [p for p in found if p.size >= SIDE_SHARE * total]
+    return any(
+        min(a.c1, b.c1) <= max(a.c0, b.c0)
+        and min(a.r1 - a.r0, b.r1 - b.r0) >= SIDE_HEIGHT * max(a.r1 - a.r0, b.r1 - b.r0)
+        for i, a in enumerate(big)
+        for b in big[i + 1 :]
+    )
+
+
+def judge(ink: np.ndarray, box: tuple[int, int, int, int], name: str) -> str | None:
+    """Refuse ink that is not one digit (``ImageError``); return a reason to doubt it, or None."""
+    r0, r1, c0, c1 = box
+    aspect = (c1 - c0) / (r1 - r0)
+    if aspect >= WORD_ASPECT:
+        raise ImageError(
+            f"{name}: no single digit: the ink is {aspect:.1f} times wider than tall, "
+            "like a word or several characters.",
+            FIX_ONE,
+        )
+    found = pieces(_mask(ink, box))
+    total = sum(p.size for p in found)
+    many = sum(p.size >= 0.05 * total for p in found)
+    if many >= SCATTER_PIECES and found[0].size < SCATTER_TOP * total:
+        raise ImageError(
+            f"{name}: no digit found: {len(found)} scattered specks or marks, none of them "
+            "a digit's strokes.",
+            "photograph or draw one digit on a clean page, and crop to it.",
+        )
+    if _side_by_side(found, total):
+        if aspect >= SIDE_REFUSE:
+            raise ImageError(
+                f"{name}: no single digit: separate marks side by side, like several digits.",
+                FIX_ONE,
+            )
+        if aspect >= SIDE_DOUBT:
+            return "two separate marks side by side: several digits?"
+    if len(found) == 1 and stroke_width(ink, box) >= BLOB_WIDTH:
+        raise ImageError(
+            f"{name}: no digit found: the ink is one round blot (a dot or a tap), "
+            "not a digit's strokes.",
+            "draw or photograph a whole digit.",
+        )
+    return None
