@@ -28,9 +28,14 @@ GRID = 48
 # A pixel is ink for the pieces at the level that frame.bounding_box counts (frame.INK_LEVEL).
 INK_LEVEL = 0.25
 # A round dot's mean stroke width is half its diameter: about 10 px in the 20 px box (8.4 to
-# 9.2 measured on dots of 4 to 40 px). MNIST's widest digit measures 6.9; its 99.9th
-# percentile 5.5.
-BLOB_WIDTH = 7.5
+# 9.2 measured on dots of 4 to 40 px). MNIST's widest digit measures 6.9, its 99.9th percentile
+# 5.5. But MNIST digits drawn with a broad marker (x4, dilated 7 px a side, as in
+# tests/test_preprocess.py) fill in to round blots too: 0.2% of them measure over BLOB_REFUSE
+# (up to 8.7), 1% over BLOB_DOUBT. So a single convex, roundish blot (one run of ink in every row
+# and column, BLOB_ASPECT) is refused from BLOB_REFUSE and doubted from BLOB_DOUBT.
+BLOB_REFUSE = 8.2
+BLOB_DOUBT = 7.5
+BLOB_ASPECT = (0.75, 1.33)
 # Ink wider than this many times its height is a word or a row of characters: MNIST's widest
 # digit is 2.13 times as wide as tall; words measured 2.2 to 11.
 WORD_ASPECT = 2.5
@@ -72,6 +77,15 @@ def _mask(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     )
 
 
+def _convex(mask: np.ndarray) -> bool:
+    """One run of ink in every row and every column: a blot, no stroke turning back."""
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=np.int8)
+    padded[1:-1, 1:-1] = mask
+    rows = (np.diff(padded, axis=1) == 1).sum(axis=1)
+    cols = (np.diff(padded, axis=0) == 1).sum(axis=0)
+    return int(rows.max()) <= 1 and int(cols.max()) <= 1
+
+
 def _side_by_side(found: list[Piece], total: int) -> bool:
     big = [p for p in found if p.size >= SIDE_SHARE * total]
     return any(
@@ -92,7 +106,8 @@ def judge(ink: np.ndarray, box: tuple[int, int, int, int], name: str) -> str | N
             "like a word or several characters.",
             FIX_ONE,
         )
-    found = pieces(_mask(ink, box))
+    mask = _mask(ink, box)
+    found = pieces(mask)
     total = sum(p.size for p in found)
     many = sum(p.size >= 0.05 * total for p in found)
     if many >= SCATTER_PIECES and found[0].size < SCATTER_TOP * total:
@@ -109,10 +124,14 @@ def judge(ink: np.ndarray, box: tuple[int, int, int, int], name: str) -> str | N
             )
         if aspect >= SIDE_DOUBT:
             return "two separate marks side by side: several digits?"
-    if len(found) == 1 and stroke_width(ink, box) >= BLOB_WIDTH:
-        raise ImageError(
-            f"{name}: no digit found: the ink is one round blot (a dot or a tap), "
-            "not a digit's strokes.",
-            "draw or photograph a whole digit.",
-        )
+    if len(found) == 1 and BLOB_ASPECT[0] <= aspect <= BLOB_ASPECT[1]:
+        width = stroke_width(ink, box)
+        if width >= BLOB_DOUBT and _convex(mask):
+            if width >= BLOB_REFUSE:
+                raise ImageError(
+                    f"{name}: no digit found: the ink is one round blot (a dot or a tap), "
+                    "not a digit's strokes.",
+                    "draw or photograph a whole digit.",
+                )
+            return "one round blot: a dot, or a digit drawn with a very broad pen?"
     return None

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.device
 # to register them); the budget leaves about 5% for small changes. A change that needs more should first move what
 # predict does not use out of the modules it imports (or import it lazily); if it truly belongs
 # on the device path, raise BUDGET in the same commit and say why in the message.
-BUDGET = 4_900
+# Raised by 350 for the no-digit check (rulings, pieces of ink, evidence): every image runs it.
+BUDGET = 5_250
 # Project modules predict must not load: training, data download, export and its converters,
 # the model registry, the gate (TensorFlow, Keras and tf2onnx are checked by name below).
 HOST_MODULES = (
