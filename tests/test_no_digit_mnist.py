@@ -24,7 +24,7 @@ def _png(im: Image.Image) -> Image.Image:
 
 
 def test_at_most_ten_mnist_test_digits_are_refused_or_doubted(artifacts: Path, test_images) -> None:  # type: ignore[no-untyped-def]
-    x, _y = test_images
+    x = test_images[0].reshape(-1, 28, 28)
     clf = Classifier.load(artifacts / "model_int8.tflite")
     flagged = []
     for i in range(len(x)):
@@ -39,7 +39,7 @@ def test_at_most_ten_mnist_test_digits_are_refused_or_doubted(artifacts: Path, t
 
 @pytest.mark.slow
 def test_digits_on_ruled_paper_read_like_on_plain_paper(artifacts: Path, test_images) -> None:  # type: ignore[no-untyped-def]
-    x, y = test_images
+    x, y = test_images[0].reshape(-1, 28, 28), test_images[1]
     clf = Classifier.load(artifacts / "model_int8.tflite")
     n = 300
     plain = sum(int(clf.classify_image(on_plain_paper(x[i])).digits[0] == y[i]) for i in range(n))

@@ -124,9 +124,10 @@ def judge(ink: np.ndarray, box: tuple[int, int, int, int], name: str) -> str | N
             )
         if aspect >= SIDE_DOUBT:
             return "two separate marks side by side: several digits?"
-    if len(found) == 1 and BLOB_ASPECT[0] <= aspect <= BLOB_ASPECT[1]:
+    # Convexity first: it is cheaper than the width, and rare in digits that are not blots.
+    if len(found) == 1 and BLOB_ASPECT[0] <= aspect <= BLOB_ASPECT[1] and _convex(mask):
         width = stroke_width(ink, box)
-        if width >= BLOB_DOUBT and _convex(mask):
+        if width >= BLOB_DOUBT:
             if width >= BLOB_REFUSE:
                 raise ImageError(
                     f"{name}: no digit found: the ink is one round blot (a dot or a tap), "

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ImageError
-from .gray import FIX_DIGIT
 
 __all__ = ["remove_rulings"]
 
@@ -94,6 +93,7 @@ def remove_rulings(ink: np.ndarray, name: str) -> np.ndarray:
     _flatten(ink.T, cols)
     if not (ink >= 0.25).any():
         raise ImageError(
-            f"{name}: no digit found: only ruled or grid lines, no writing.", FIX_DIGIT
+            f"{name}: no digit found: only ruled or grid lines, no writing.",
+            "write one digit on the page, or pass a photo of one.",
         )
     return ink
