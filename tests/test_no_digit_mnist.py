@@ -7,7 +7,6 @@ import io
 import sys
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from edge_mnist.runtime import Classifier, EdgeMnistError
@@ -37,7 +36,6 @@ def test_at_most_ten_mnist_test_digits_are_refused_or_doubted(artifacts: Path, t
     assert len(flagged) <= 10, flagged
 
 
-@pytest.mark.slow
 def test_digits_on_ruled_paper_read_like_on_plain_paper(artifacts: Path, test_images) -> None:  # type: ignore[no-untyped-def]
     x, y = test_images[0].reshape(-1, 28, 28), test_images[1]
     clf = Classifier.load(artifacts / "model_int8.tflite")

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from nondigits import kinds, on_plain_paper, on_ruled_paper, ruled_page, serve_tap, side_by_side
+from nondigits import (
+    font_numbers,
+    kinds,
+    on_plain_paper,
+    on_ruled_paper,
+    ruled_page,
+    serve_tap,
+    side_by_side,
+)
 from PIL import Image
 from tiny_models import DIGIT_PNGS
 
@@ -100,3 +108,41 @@ def test_pieces_are_eight_connected() -> None:
     mask[4:6, 5:8] = True
     found = pieces(mask)
     assert [(p.size, p.r0, p.r1, p.c0, p.c1) for p in found] == [(6, 4, 6, 5, 8), (3, 0, 3, 0, 3)]
+
+
+def test_predict_marks_a_number_uncertain_in_its_table_and_json(
+    clf: Classifier, tmp_path: Path
+) -> None:
+    from edge_mnist.cli.plain import predictions
+    from edge_mnist.runtime.predict import classify_inputs
+
+    next(iter(font_numbers())).save(tmp_path / "42.png")
+    report = classify_inputs(clf, [tmp_path / "42.png", DIGIT_PNGS[3]])
+    doubted, plain = report.to_dict()["items"]
+    assert doubted["uncertain"] is True and "side by side" in doubted["reason"]
+    assert plain["uncertain"] is False and plain["reason"] is None and plain["digit"] == 3
+    table = predictions("t", report.items).splitlines()
+    assert table[2].split()[1] == "?" and table[3].split()[1] == "3"
+    assert table[-1] == f"?  {tmp_path / '42.png'}: {doubted['reason']}"
+
+
+def test_serve_answers_carry_the_doubt(tiny: Path) -> None:
+    import io
+
+    from edge_mnist.runtime.serve.service import DigitService
+
+    service = DigitService.load(tiny / "model_int8.tflite", backend="numpy")
+    buf = io.BytesIO()
+    next(iter(font_numbers())).save(buf, format="PNG")
+    out = service.predict("image/png", buf.getvalue())
+    assert out["uncertain"] == [True] and "side by side" in out["reasons"][0]
+    out = service.predict("image/png", DIGIT_PNGS[3].read_bytes())
+    assert out["uncertain"] == [False] and out["reasons"] == [None]
+    with pytest.raises(ImageError, match="round blot"):
+        buf = io.BytesIO()
+        serve_tap().save(buf, format="PNG")
+        service.predict("image/png", buf.getvalue())
+    # JSON pixels are the model's own format: not judged.
+    assert "uncertain" not in service.predict(
+        "application/json", b'{"pixels": [' + b"0," * 783 + b"0]}"
+    )
