@@ -23,16 +23,18 @@ from .stroke import stroke_width
 __all__ = ["LOW_CONFIDENCE", "judge"]
 
 # The pieces are found on the box's mask pooled to at most this many pixels a side (a piece of
-# ink keeps at least one pixel): enough to tell strokes apart, cheap to label (about 50 µs).
+# ink keeps at least one pixel): enough to tell strokes apart, and a few hundred runs at most to
+# label (the cost is in the note).
 GRID = 48
 # A pixel is ink for the pieces at the level that frame.bounding_box counts (frame.INK_LEVEL).
 INK_LEVEL = 0.25
 # A round dot's mean stroke width is half its diameter: about 10 px in the 20 px box (8.4 to
 # 9.2 measured on dots of 4 to 40 px). MNIST's widest digit measures 6.9, its 99.9th percentile
 # 5.5. But MNIST digits drawn with a broad marker (x4, dilated 7 px a side, as in
-# tests/test_preprocess.py) fill in to round blots too: 0.2% of them measure over BLOB_REFUSE
-# (up to 8.7), 1% over BLOB_DOUBT. So a single convex, roundish blot (one run of ink in every row
-# and column, BLOB_ASPECT) is refused from BLOB_REFUSE and doubted from BLOB_DOUBT.
+# tests/test_preprocess.py) fill in to round blots too: of 2,000 training digits so drawn, 19
+# are convex blots of BLOB_DOUBT or more and 4 of BLOB_REFUSE or more (up to 8.7); of 2,000 test
+# digits, 2 and 0. So a single convex, roundish blot (one run of ink in every row and column,
+# BLOB_ASPECT) is refused from BLOB_REFUSE and doubted from BLOB_DOUBT.
 BLOB_REFUSE = 8.2
 BLOB_DOUBT = 7.5
 BLOB_ASPECT = (0.75, 1.33)
@@ -41,10 +43,11 @@ BLOB_ASPECT = (0.75, 1.33)
 WORD_ASPECT = 2.5
 # Two pieces each holding this share of the ink, side by side (no column in common), are two
 # characters when the ink is at least SIDE_REFUSE times wider than tall; from SIDE_DOUBT on it
-# is uncertain. MNIST: 5 of 10,000 digits (broken strokes) have such pieces, the widest at an
-# aspect of 1.43; two MNIST digits side by side measure 1.94 to 2.23, numbers in a font 1.44+.
-# Such MNIST pieces are a flat bar beside the rest (a quarter of its height); two characters
-# stand about as tall as each other: the shorter must reach SIDE_HEIGHT of the taller's height.
+# is uncertain. MNIST: 9 of the 10,000 test digits as 28x28 PNGs (broken strokes) have such
+# pieces, up to an aspect of 1.67 (digit 7454); two MNIST digits side by side measure 1.94 to
+# 2.23, numbers in a font 1.44 and more. Those MNIST pieces are a short bar beside the rest (3
+# of 12 rows); two characters stand about as tall as each other: so the shorter piece must
+# reach SIDE_HEIGHT of the taller's height, and no MNIST test digit is left.
 SIDE_SHARE = 0.2
 SIDE_HEIGHT = 0.5
 SIDE_REFUSE = 1.6
@@ -58,8 +61,8 @@ SCATTER_TOP = 0.45
 SCATTER_REFUSE = 0.3
 # The model's top probability under this marks an answer uncertain (Classifier.classify_image).
 # With the default int8 model no MNIST test digit is under 0.35 (lowest 0.352 and 0.363, as
-# 28x28 and x4 PNGs); 0.4 would flag 3 of each, 0.5 13 to 16. Non-digits are mostly read with
-# high confidence ("hello" as 2 at 0.996), so the ink decides and this is a last check.
+# 28x28 and x4 PNGs); 0.4 would flag 3 of each, 0.5 13 to 16. Non-digits are often read with
+# high confidence ("42" in a font as 0 at 0.984), so the ink decides and this is a last check.
 LOW_CONFIDENCE = 0.35
 
 FIX_ONE = "crop the image to one digit."
