@@ -46,11 +46,13 @@ class ModelInfo:
 class Prediction:
     """Digits (N,) and class probabilities (N, 10) for a batch of N images.
 
-    Probabilities are dequantized on first access: most callers want only the digits.
+    Probabilities are dequantized on first access: most callers want only the digits. From
+    ``classify_image``, ``uncertain`` and ``reason`` say when the image may not be one digit.
     """
 
-    __slots__ = ("_dequantize", "_probabilities", "_raw", "digits")
+    __slots__ = ("_dequantize", "_probabilities", "_raw", "_reason", "digits")
     _probabilities: np.ndarray
+    _reason: str
 
     def __init__(
         self,
@@ -76,6 +78,20 @@ class Prediction:
                 else self._dequantize(raw)
             )
             return self._probabilities
+
+    @property
+    def reason(self) -> str | None:
+        """Why the answer is uncertain (the ink, or the model's low confidence), or None."""
+        # Unset unless classify_image doubts the image: batches pay nothing for it.
+        try:
+            return self._reason
+        except AttributeError:
+            return None
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the image may not be one digit; only ``classify_image`` judges images."""
+        return self.reason is not None
 
     def top(self, k: int = 3) -> list[list[tuple[int, float]]]:
         """The k most likely digits with their probabilities, per image."""
@@ -302,7 +318,20 @@ class Classifier:
         return Prediction(raw.argmax(1), raw, output.dequantize)
 
     def classify_image(self, image: str | Path | Image.Image) -> Prediction:
-        """Preprocess a photo or scan of a digit into MNIST form and classify it."""
-        from .preprocess import to_mnist
+        """Preprocess a photo or scan of a digit into MNIST form and classify it.
 
-        return self.predict(to_mnist(image))
+        Images that are not one digit raise ``ImageError``; weaker evidence, or a top
+        probability under ``LOW_CONFIDENCE``, sets ``uncertain`` and ``reason`` on the answer.
+        """
+        from .preprocess import prepare
+        from .preprocess.evidence import LOW_CONFIDENCE
+
+        digit, doubt = prepare(image)
+        pred = self.predict(digit)
+        if doubt is None:
+            top = float(pred.probabilities[0].max())
+            if top < LOW_CONFIDENCE:
+                doubt = f"the model is unsure (its top answer has {top:.0%})"
+        if doubt is not None:
+            pred._reason = doubt
+        return pred

@@ -30,6 +30,8 @@ class ItemResult:
     top3: list[tuple[int, float]] = field(default_factory=list)
     label: int | None = None
     error: str | None = None
+    uncertain: bool = False
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,8 @@ class ItemResult:
             "top3": [{"digit": d, "probability": p} for d, p in self.top3],
             "label": self.label,
             "error": self.error,
+            "uncertain": self.uncertain,
+            "reason": self.reason,
         }
 
 
@@ -166,5 +170,9 @@ def classify_inputs(
             items.append(ItemResult(str(path), None, None, label=label, error=str(exc)))
             continue
         top = pred.top(3)[0]
-        items.append(ItemResult(str(path), top[0][0], top[0][1], top, label))
+        items.append(
+            ItemResult(
+                str(path), top[0][0], top[0][1], top, label, None, pred.uncertain, pred.reason
+            )
+        )
     return PredictReport(items)

@@ -31,9 +31,12 @@ def predictions(title: str, items: list[Any]) -> str:
             rows.append([item.source, "-", *label, "-", "error"])
         else:
             top = "  ".join(f"{d}:{confidence(p)}" for d, p in item.top3)
-            rows.append([item.source, str(item.digit), *label, confidence(item.confidence), top])
+            # An uncertain answer (the image may not be one digit) shows "?"; top 3 has the guess.
+            digit = "?" if getattr(item, "uncertain", False) else str(item.digit)
+            rows.append([item.source, digit, *label, confidence(item.confidence), top])
     right = frozenset({1, 2, 3} if labelled else {1, 2})
-    return "\n".join([title, *align(rows, right=right)])
+    doubts = [f"?  {item.source}: {item.reason}" for item in items if getattr(item, "reason", None)]
+    return "\n".join([title, *align(rows, right=right), *doubts])
 
 
 def model_facts(title: str, facts: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..classifier import as_batch
 from ..errors import ImageError, InvalidInputError
-from ..preprocess import decode_image, to_mnist
+from ..preprocess import decode_image, prepare
 
 MAX_IMAGES = 64
 """Images one multipart request may carry: each is decoded and preprocessed on its own."""
@@ -34,6 +34,8 @@ class Images:
     """(N, 784) pixels: float32 in [0, 1] from images, uint8 or float as given in JSON."""
     names: list[str] | None = None
     """File names of multipart parts, in order; None for other bodies."""
+    doubts: list[str | None] | None = None
+    """Per image, why it may not be one digit (preprocess.prepare), or None; None for JSON."""
 
     def as_uint8(self) -> np.ndarray:
         """The model's view of each image as (N, 28, 28) grey levels 0-255."""
@@ -68,7 +70,8 @@ def parse_body(content_type: str | None, body: bytes) -> Images:
             f"the body looks like JSON but its Content-Type is {kind}.", _FIX_CONTENT_TYPE
         )
     name = "the request body"
-    return Images(to_mnist(decode_image(body, name), name).reshape(1, -1))
+    digit, doubt = prepare(decode_image(body, name), name)
+    return Images(digit.reshape(1, -1), doubts=[doubt])
 
 
 def _from_json(body: bytes) -> Images:
@@ -135,13 +138,15 @@ def _from_multipart(header: Message, body: bytes) -> Images:
             f"the multipart body has {len(parts)} images; at most {MAX_IMAGES} per request.",
             "split the images over several requests, or send preprocessed pixels as JSON.",
         )
-    images, names = [], []
+    images, names, doubts = [], [], []
     for i, part in enumerate(parts):
         name = part.get_filename() or part.get_param("name", header="content-disposition")
         label = f"part {i + 1} ({name})" if name else f"part {i + 1}"
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes):
             raise ImageError(f"{label}: cannot read its content.", _FIX_MULTIPART)
-        images.append(to_mnist(decode_image(data, label), label).reshape(-1))
+        digit, doubt = prepare(decode_image(data, label), label)
+        images.append(digit.reshape(-1))
+        doubts.append(doubt)
         names.append(str(name) if name else label)
-    return Images(np.stack(images), names)
+    return Images(np.stack(images), names, doubts)

@@ -55,6 +55,19 @@ class DigitService:
         }
         if images.names is not None:
             out["names"] = images.names
+        if images.doubts is not None:
+            # Images (not JSON pixels) are judged as Classifier.classify_image judges them.
+            from ..preprocess.evidence import LOW_CONFIDENCE
+
+            tops = pred.probabilities.max(axis=1)
+            reasons = [
+                doubt
+                if doubt is not None or top >= LOW_CONFIDENCE
+                else f"the model is unsure (its top answer has {top:.0%})"
+                for doubt, top in zip(images.doubts, tops.tolist(), strict=True)
+            ]
+            out["uncertain"] = [r is not None for r in reasons]
+            out["reasons"] = reasons
         if preprocessed:
             out["preprocessed"] = images.as_uint8().tolist()
         out["model_sha256"] = self.sha256

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.device
 # to register them); the budget leaves about 5% for small changes. A change that needs more should first move what
 # predict does not use out of the modules it imports (or import it lazily); if it truly belongs
 # on the device path, raise BUDGET in the same commit and say why in the message.
-# Raised from 4,900 to 5,250 for the size check every .tflite now passes before an interpreter
-# loads it (runtime/engine/bounds.py and the flatbuffer reader it uses, about 300 lines).
-BUDGET = 5_250
+# Raised from 4,900 for the size check every .tflite now passes before an interpreter loads it
+# (runtime/engine/bounds.py and the flatbuffer reader it uses, about 300 lines) and for the
+# no-digit check every image runs (rulings, pieces of ink, evidence: about 350 lines).
+BUDGET = 5_600
 # Project modules predict must not load: training, data download, export and its converters,
 # the model registry, the gate (TensorFlow, Keras and tf2onnx are checked by name below).
 HOST_MODULES = (

@@ -118,8 +118,11 @@ async function classify(body, type) {
 }
 
 function show(answer, roundTrip) {
-  document.getElementById("error").textContent = "";
+  // An uncertain answer (the drawing may not be one digit) is shown greyed, with the reason.
+  const doubt = answer.uncertain && answer.uncertain[0] ? answer.reasons[0] : "";
+  document.getElementById("error").textContent = doubt ? "Uncertain: " + doubt : "";
   document.getElementById("digit").textContent = String(answer.digits[0]);
+  document.getElementById("digit").classList.toggle("uncertain", Boolean(doubt));
   const probs = answer.probabilities[0];
   const bars = document.getElementById("bars");
   bars.replaceChildren(...probs.map((p, d) => {
