@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .backends import Backend, TensorInfo, open_backend
-from .backends.base import PIXELS
+from .backends.base import PIXELS, RawCall, Stage
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -122,6 +122,13 @@ _F32 = np.dtype(np.float32)
 _ONE_F32_BITS = int(np.float32(1.0).view(np.uint32))
 
 
+def _in_unit_range(x: np.ndarray) -> bool:
+    """Whether every value of a float32 array is in [0, 1], in one argmax over the bit patterns
+    (cheaper than a max() reduction: the fast-paths note). False for -0.0, which as_batch takes."""
+    bits = x.view(_U32)
+    return bool(bits.item(bits.argmax()) <= _ONE_F32_BITS)
+
+
 def as_batch(x: Any) -> np.ndarray:
     """Check an image or batch and return it as an (N, 784) array of its own dtype."""
     arr = np.asarray(x)
@@ -155,10 +162,11 @@ def as_batch(x: Any) -> np.ndarray:
 
 class InputConversion:
     """Images to the model's input tensor, built once at load from the input ``TensorInfo``:
-    its quantization, the fastest exact uint8 converter, the model's per-image shape, and the
-    fast path for the batches callers pass in a loop."""
+    its quantization, the fastest exact uint8 converter (and, where it is one ufunc call, that
+    call as a ``Stage`` a backend can run into its own buffer), the model's per-image shape, and
+    the fast path for the batches callers pass in a loop."""
 
-    __slots__ = ("_clip", "_dtype", "_from_u8", "_image_shape", "_scale", "_zero")
+    __slots__ = ("_clip", "_dtype", "_from_u8", "_scale", "_zero", "image_shape", "stage")
 
     def __init__(self, tensor: TensorInfo) -> None:
         self._dtype = np.dtype(tensor.dtype)
@@ -173,26 +181,41 @@ class InputConversion:
                 self._clip = (int(info.min), int(info.max))
         # The model's own per-image shape if not (784,), e.g. (28, 28) or (28, 28, 1).
         image_shape = tuple(int(d) for d in tensor.shape[1:])
-        self._image_shape = None if image_shape == (PIXELS,) else image_shape
-        self._from_u8 = self._u8_converter()
+        self.image_shape = None if image_shape == (PIXELS,) else image_shape
+        self._from_u8, self.stage = self._u8_converter()
 
-    def _u8_converter(self) -> Callable[[np.ndarray], np.ndarray]:
-        """The fastest exact map from uint8 pixels to the model's input values."""
+    def _u8_converter(self) -> tuple[Callable[[np.ndarray], np.ndarray], Stage | None]:
+        """The fastest exact map from uint8 pixels to the model's input values, and the same map
+        as one ufunc call into a buffer (None if there is none); both checked on every value."""
         table = self.quantize(np.arange(256, dtype=np.float32) / np.float32(255))
-        candidates: list[Callable[[np.ndarray], np.ndarray]] = []
+        convert: Callable[[np.ndarray], np.ndarray] | None = None
+        stage: Stage | None = None
         if table.dtype == np.int8:
             # Scale 1/255, zero point -128 is pixel - 128: flip the top bit (with a 0-d array,
             # cheaper than a numpy scalar: docs/2026-12-03-classifier-fast-paths.md).
             top_bit = np.array(0x80, dtype=np.uint8)
-            candidates.append(lambda b: np.bitwise_xor(b, top_bit).view(_I8))
+
+            def convert(b: np.ndarray) -> np.ndarray:
+                return np.bitwise_xor(b, top_bit).view(_I8)
+
+            stage = Stage(np.bitwise_xor, top_bit, _U8)
         elif table.dtype == np.float32:
-            candidates.append(lambda b: np.divide(b, np.float32(255), dtype=np.float32))
+
+            def convert(b: np.ndarray) -> np.ndarray:
+                return np.divide(b, np.float32(255), dtype=np.float32)
+
+            stage = Stage(np.divide, np.array(255, dtype=np.float32), _F32)
         probe = np.arange(256, dtype=np.uint8).reshape(-1, 1) * np.ones(PIXELS, dtype=np.uint8)
         expected = table[probe]
-        for convert in candidates:
-            if np.array_equal(convert(probe), expected):
-                return convert
-        return table.take
+        if convert is None or not np.array_equal(convert(probe), expected):
+            convert = table.take
+        if stage is not None:
+            # Run exactly as a backend runs it (numpy 1's value-based casting could differ).
+            staged = np.empty_like(expected)
+            stage.ufunc(probe, stage.operand, staged.view(stage.dtype))
+            if not np.array_equal(staged, expected):
+                stage = None
+        return convert, stage
 
     def quantize(self, pixels: np.ndarray) -> np.ndarray:
         """Float32 pixels in [0, 1] to the model's input values, without checking them.
@@ -212,7 +235,7 @@ class InputConversion:
 
     def prepare(self, x: Any) -> np.ndarray:
         """Validate an image or batch and convert it to the model's input tensor."""
-        if type(x) is np.ndarray and x.ndim == 2 and self._image_shape is None:
+        if type(x) is np.ndarray and x.ndim == 2 and self.image_shape is None:
             # The forms callers pass in a loop, (N, 784) uint8 or float32, checked in a few
             # attribute reads and, for floats, one argmax over the bit patterns (cheaper than a
             # max() reduction: the fast-paths note). Anything else, or a float batch that fails
@@ -223,8 +246,7 @@ class InputConversion:
                 if dtype is _U8:
                     return self._from_u8(x)
                 if dtype is _F32:
-                    bits = x.view(_U32)
-                    if bits.item(bits.argmax()) <= _ONE_F32_BITS:
+                    if _in_unit_range(x):
                         return self.quantize(x)
                 # Arrays read from IDX files (read_idx) carry a uint8 dtype that is equal to
                 # numpy's but another object: checked last, so the others pay nothing for it.
@@ -236,8 +258,8 @@ class InputConversion:
             ready = self._from_u8(batch)
         else:
             ready = self.quantize(batch if dtype is _F32 else batch.astype(_F32))
-        if self._image_shape is not None:
-            ready = ready.reshape(len(ready), *self._image_shape)
+        if self.image_shape is not None:
+            ready = ready.reshape(len(ready), *self.image_shape)
         return ready
 
 
@@ -261,6 +283,18 @@ class OutputConversion:
                 self.dequantize = lambda raw: (raw.astype(np.float32) - zero) * scale
 
 
+class _FastPath(NamedTuple):
+    """The backend's staged calls for one batch shape, (N, 784): ``uint8`` takes uint8 pixels
+    and converts them under the backend's lock into its own buffer; ``ready`` takes input
+    already in the model's form. ``shape`` None: no fast path (the backend has no staged calls,
+    or the model's input or output is not (N, 784) -> (N, 10))."""
+
+    shape: tuple[int, ...] | None
+    uint8: RawCall
+    ready: RawCall
+    dequantize: Callable[[np.ndarray], np.ndarray] | None
+
+
 class Classifier:
     """A loaded model that turns MNIST-style images into digits."""
 
@@ -281,6 +315,27 @@ class Classifier:
         # Bound, not a method: the bench's raw float loop calls it, and should pay no frame more.
         self.quantize = self._input.quantize
         """Float32 pixels in [0, 1] to the model's input values, without checking them."""
+        # The fast path needs staged calls (base.Staging: TFLite's only), the exact uint8 ufunc,
+        # and (N, 784) in, (N, 10) out (other shapes take the general path below).
+        staged_call = getattr(backend, "staged_call", None)
+        usable = self._input.image_shape is None and not self._output.flatten
+        self._staged_call: Callable[[tuple[int, ...], Stage | None], RawCall] | None = (
+            staged_call if usable else None
+        )
+        # Built by the first predict of a shape (run has then fitted the interpreter to it).
+        self._fast = _FastPath(None, self._run, self._run, None)
+
+    def _fast_path_for(self, shape: tuple[int, ...]) -> None:
+        """Make ``shape`` the batch shape of the fast path (one tuple swapped in, so that a thread
+        reading it sees one shape's calls, never a mix)."""
+        stage = self._input.stage
+        if self._staged_call is not None and stage is not None:
+            self._fast = _FastPath(
+                shape,
+                self._staged_call(shape, stage),
+                self._staged_call(shape, None),
+                self._output.dequantize,
+            )
 
     @classmethod
     def load(
@@ -310,11 +365,28 @@ class Classifier:
 
     def predict(self, x: Any) -> Prediction:
         """Classify one image or a batch; see ``ACCEPTS`` for the shapes and dtypes taken."""
-        raw = self._run(self._input.prepare(x))
-        output = self._output  # read inline: a method call costs a frame at batch 1
+        fast = self._fast
+        if type(x) is np.ndarray and x.shape == fast.shape:
+            # A batch of the last (N, 784) shape, as callers pass them in a loop: uint8 pixels go
+            # straight to the backend's staged call (conversion, lock and call in one frame, no
+            # shape check), in-range float32 ones through quantize, anything else through the
+            # checks of prepare (docs/2026-12-03-batch1-overhead-and-cold-start.md).
+            if x.dtype is _U8:
+                raw = fast.uint8(x)
+            elif x.dtype is _F32 and _in_unit_range(x):
+                raw = fast.ready(self.quantize(x))
+            else:
+                raw = fast.ready(self._input.prepare(x))
+            # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
+            return Prediction(raw.argmax(1), raw, fast.dequantize)
+        ready = self._input.prepare(x)
+        raw = self._run(ready)
+        if self._staged_call is not None and type(x) is np.ndarray and x.shape == ready.shape:
+            # The next batch of this shape takes the fast path (batch sizes change rarely).
+            self._fast_path_for(x.shape)
+        output = self._output
         if output.flatten:
             raw = raw.reshape(len(raw), -1)
-        # Dequantizing is monotonic (scale > 0), so the raw output's argmax is the digit.
         return Prediction(raw.argmax(1), raw, output.dequantize)
 
     def classify_image(self, image: str | Path | Image.Image) -> Prediction:

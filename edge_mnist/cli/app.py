@@ -109,6 +109,74 @@ class Group(TyperGroup):
             raise typer.Exit(EXIT_INTERNAL) from None
 
 
+# Every command, and the module under edge_mnist/cli/ that registers it, in the order help lists
+# them. A command's module is imported when the command is first looked up (to run it, or to list
+# it in help), so `edge-mnist predict` loads no other command's module: on a board each one is
+# paid for at every start (tests/unit/test_device_budget.py). A new command: its module, a row.
+COMMANDS = {
+    "data": "host",
+    "train": "host",
+    "export": "host",
+    "check": "host",
+    "pipeline": "host",
+    "compare": "compare",
+    "quant-report": "quant_report",
+    "predict": "device",
+    "info": "device",
+    "verify": "verify",
+    "doctor": "doctor",
+    "serve": "serve",
+    "robustness": "robustness",
+    "bench": "bench",
+}
+
+
+class Root(Group):
+    """The app's own group: lists every command of ``COMMANDS`` and builds one only when it is
+    looked up, after importing its module (which registers it on ``app``)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        built = super().list_commands(ctx)  # commands of modules imported before the app ran
+        return [*COMMANDS, *(name for name in built if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            command = _build(cmd_name)
+            if command is not None:
+                self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in COMMANDS and args[0] not in self.commands:
+            # No such command: build them all, so that Typer's "Did you mean ...?" sees them.
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
+def _command_name(info: Any) -> str:
+    """A registered command's name as Typer gives it (the function's, with dashes)."""
+    return str(info.name or info.callback.__name__.lower().replace("_", "-"))
+
+
+def _build(name: str) -> Any:
+    """The Click command (or group) for ``name``, built alone from its registration: Typer would
+    otherwise build every registered command's options first. None for an unknown name."""
+    module = COMMANDS.get(name)
+    if module is None:
+        return None
+    # __import__, not importlib.import_module: Python's -X importtime lists only imports made
+    # through the import statement's machinery (tests/test_serve_process.py reads that list).
+    __import__(f"{__package__}.{module}")
+    alone = _typer(Group)
+    alone.registered_callback = app.registered_callback
+    alone.registered_commands = [c for c in app.registered_commands if _command_name(c) == name]
+    alone.registered_groups = [g for g in app.registered_groups if g.name == name]
+    if not (alone.registered_commands or alone.registered_groups):
+        return None
+    return getattr(typer.main.get_command(alone), "commands", {}).get(name)
+
+
 def fail(exc: EdgeMnistError) -> NoReturn:
     """Print an error's problem and fix on stderr and exit with its code."""
     err.print(f"[bold red]error:[/] {escape(exc.problem)}", highlight=False, soft_wrap=True)
@@ -117,9 +185,9 @@ def fail(exc: EdgeMnistError) -> NoReturn:
     raise typer.Exit(exc.exit_code)
 
 
-def _typer() -> typer.Typer:
+def _typer(cls: type[Group]) -> typer.Typer:
     return typer.Typer(
-        cls=Group,
+        cls=cls,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
@@ -130,7 +198,7 @@ def _typer() -> typer.Typer:
     )
 
 
-app = _typer()
+app = _typer(Root)
 
 
 def _version(value: bool) -> None:
@@ -159,38 +227,18 @@ def _main(
 
 
 def run(args: list[str] | None = None) -> None:
-    """Run the command line, as the console script does (the process ends after it). A command
-    named first is built alone: Typer otherwise builds every command's options before running
-    one, which a board pays for at every start."""
+    """Run the command line, as the console script does (the process ends after it). Only the
+    command named is imported and built (``Root``): a board pays for the rest at every start."""
     argv = sys.argv[1:] if args is None else args
     install_handlers(argv[0] if argv else None)
     try:
-        _run(argv)
+        app(args=argv)
     finally:
         flush_stdout()
         # Python's shutdown would walk every object the imports made (numpy, rich, the
         # interpreter) looking for cycles: some 45 ms of each start here. Frozen objects are
         # skipped; finalizers and atexit handlers still run.
         gc.freeze()
-
-
-def _run(args: list[str]) -> None:
-    name = args[0] if args else None
-    commands = [
-        c
-        for c in app.registered_commands
-        if c.callback is not None
-        and (c.name or c.callback.__name__.lower().replace("_", "-")) == name
-    ]
-    groups = [g for g in app.registered_groups if g.name == name]
-    if not (commands or groups):
-        app(args=args)
-        return
-    alone = _typer()
-    alone.registered_callback = app.registered_callback
-    alone.registered_commands = commands
-    alone.registered_groups = groups
-    alone(args=args)
 
 
 def emit_json(obj: Any) -> None:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -43,6 +43,16 @@ class TensorInfo:
 RawCall = Callable[[np.ndarray], np.ndarray]
 
 
+class Stage(NamedTuple):
+    """A uint8 -> model input conversion as one ufunc call, ``ufunc(pixels, operand)``, whose
+    result (of ``dtype``, the model's input dtype or one of the same size) has the bytes of the
+    model's input: x ^ 0x80 as uint8 is x - 128 as int8; x / 255 as float32 is itself."""
+
+    ufunc: np.ufunc
+    operand: np.ndarray
+    dtype: np.dtype[Any]
+
+
 class Backend(Protocol):
     """A model loaded into one interpreter.
 
@@ -59,6 +69,21 @@ class Backend(Protocol):
     def run(self, x: np.ndarray) -> np.ndarray: ...
 
     def raw_call(self, x: np.ndarray) -> RawCall: ...
+
+
+class Staging(Protocol):
+    """What a backend whose interpreter holds its input buffer (TFLite) may offer beside
+    ``Backend``, for callers that pass one batch shape in a loop (the classifier at batch 1).
+
+    ``staged_call(shape, stage)`` readies the interpreter for ``shape`` and returns a call, as
+    safe as ``run`` (same lock, same errors), for inputs of exactly that shape: with a ``stage``
+    it takes uint8 pixels and writes ``stage``'s conversion into an input buffer of its own under
+    the lock; without one it takes input already in the model's form. What it saves against
+    ``run`` + a converted copy: a new array and its view, a shape check, a frame
+    (docs/2026-12-03-batch1-overhead-and-cold-start.md).
+    """
+
+    def staged_call(self, shape: tuple[int, ...], stage: Stage | None) -> RawCall: ...
 
 
 def import_interpreter(module: str, dist: str) -> Any:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelLoadError
-from .base import RawCall, TensorInfo, bad_tensor_names, import_interpreter, package_version
+from .base import (
+    RawCall,
+    Stage,
+    TensorInfo,
+    bad_tensor_names,
+    import_interpreter,
+    package_version,
+)
 from .probe import probe_in_child
 from .quiet import routine_lines_dropped
 
@@ -82,6 +89,13 @@ class TFLiteBackend:
             self._interpreter.allocate_tensors()
             self._in_shape = shape
 
+    def _cannot_run(self, exc: RuntimeError) -> ModelLoadError:
+        """A call the interpreter refused, e.g. a batch size the damaged file cannot take."""
+        return ModelLoadError(
+            f"{self._path}: {self.name} cannot run this model: {exc}",
+            "the file is corrupt; export it again.",
+        )
+
     def run(self, x: np.ndarray) -> np.ndarray:
         with self._lock:
             if x.shape != self._in_shape:
@@ -89,11 +103,8 @@ class TFLiteBackend:
             self._set_tensor(self._in, x)
             try:
                 self._invoke()
-            except RuntimeError as exc:  # e.g. a batch size the damaged file cannot take
-                raise ModelLoadError(
-                    f"{self._path}: {self.name} cannot run this model: {exc}",
-                    "the file is corrupt; export it again.",
-                ) from None
+            except RuntimeError as exc:
+                raise self._cannot_run(exc) from None
             return self._get_tensor(self._out)
 
     def raw_call(self, x: np.ndarray) -> RawCall:
@@ -108,3 +119,56 @@ class TFLiteBackend:
             return get_tensor(index_out)
 
         return call
+
+    def staged_call(self, shape: tuple[int, ...], stage: Stage | None) -> RawCall:
+        """See ``base.Staging``. Every name the call uses is bound here: at batch 1 each lookup
+        shows. The input shape is not checked per call: set_tensor refuses a shape that is not
+        the interpreter's, which happens only when ``run`` fitted another batch size since."""
+        shape = tuple(shape)
+        with self._lock:
+            self._fit(shape)
+        acquire, release = self._lock.acquire, self._lock.release
+        index_in, index_out = self._in, self._out
+        set_tensor, invoke, get_tensor = self._set_tensor, self._invoke, self._get_tensor
+        fit, cannot_run = self._fit, self._cannot_run
+
+        def run_ready(x: np.ndarray) -> np.ndarray:
+            acquire()
+            try:
+                try:
+                    set_tensor(index_in, x)
+                except ValueError:  # another batch size ran since: fit this one again
+                    fit(shape)
+                    set_tensor(index_in, x)
+                try:
+                    invoke()
+                except RuntimeError as exc:
+                    raise cannot_run(exc) from None
+                return get_tensor(index_out)
+            finally:
+                release()
+
+        if stage is None:
+            return run_ready
+        # Written under the lock: one buffer serves every caller thread.
+        buffer = np.empty(shape, dtype=self.input.dtype)
+        ufunc, operand, target = stage.ufunc, stage.operand, buffer.view(stage.dtype)
+
+        def run_staged(x: np.ndarray) -> np.ndarray:
+            acquire()
+            try:
+                ufunc(x, operand, target)
+                try:
+                    set_tensor(index_in, buffer)
+                except ValueError:  # another batch size ran since: fit this one again
+                    fit(shape)
+                    set_tensor(index_in, buffer)
+                try:
+                    invoke()
+                except RuntimeError as exc:
+                    raise cannot_run(exc) from None
+                return get_tensor(index_out)
+            finally:
+                release()
+
+        return run_staged
