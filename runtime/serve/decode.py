@@ -10,7 +10,7 @@ from email.parser import BytesParser
 
 import numpy as np
 
-from ..classifier import as_batch
+from ..conversions import as_batch
 from ..errors import ImageError, InvalidInputError
 from ..preprocess import decode_image, prepare
 
