@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from edge_mnist.errors import EdgeMnistError
+from edge_mnist.runtime.errors import EdgeMnistError
 
 BATCHES = (1, 64)
 # Every backend runs on one thread: on a shared or small machine, BLAS and interpreter thread

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_mnist.errors import DataError, DataFileError
+from edge_mnist.errors import DataError
 from edge_mnist.runtime.atomic import NO_SPACE_ERRNOS, output_error
 from edge_mnist.runtime.datadir import (
     ENV_DATA,
@@ -25,6 +25,7 @@ from edge_mnist.runtime.datadir import (
     default_cache_dir,
     resolve_data_dir,
 )
+from edge_mnist.runtime.errors import DataFileError
 from edge_mnist.runtime.idx import find_idx, parse_idx, read_idx_bytes
 
 ENV_MIRRORS = "EDGE_MNIST_MIRRORS"

@@ -1,33 +1,12 @@
-"""Host-side errors: the runtime's hierarchy plus the ones only the host tools raise."""
+"""Host-side errors: the ones only the host tools raise, below the runtime's EdgeMnistError."""
 
 from __future__ import annotations
 
-from edge_mnist.runtime.bench.errors import BenchError, BenchRegressionError
-from edge_mnist.runtime.errors import (
-    BackendUnavailableError,
-    DataFileError,
-    EdgeMnistError,
-    ImageError,
-    InvalidInputError,
-    ModelLoadError,
-    OutputError,
-)
+from edge_mnist.runtime.errors import EdgeMnistError
 
-__all__ = [
-    "BackendUnavailableError",
-    "BenchError",
-    "BenchRegressionError",
-    "CheckFailedError",
-    "DataError",
-    "DataFileError",
-    "EdgeMnistError",
-    "ExportError",
-    "ImageError",
-    "InvalidInputError",
-    "ModelLoadError",
-    "OutputError",
-    "UsageError",
-]
+# The runtime's errors (edge_mnist.runtime.errors) are the hierarchy: these are the ones only the
+# host tools raise. The CLI maps every EdgeMnistError to its exit code.
+__all__ = ["CheckFailedError", "DataError", "ExportError", "UsageError"]
 
 
 class UsageError(EdgeMnistError):

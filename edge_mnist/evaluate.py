@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_mnist.errors import ModelLoadError
 from edge_mnist.runtime import Classifier
+from edge_mnist.runtime.errors import ModelLoadError
 
 BATCH = 1000
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from edge_mnist.data import Mnist
-from edge_mnist.errors import EdgeMnistError, ExportError, UsageError
+from edge_mnist.errors import ExportError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
 from edge_mnist.fileio import ensure_dir
 from edge_mnist.manifest import LABELS, PREPROCESSING, updating_manifest
@@ -36,6 +36,7 @@ from edge_mnist.runtime.artifacts import (
 )
 from edge_mnist.runtime.atomic import atomic_path, remove_stale_temporaries
 from edge_mnist.runtime.engine.rounding import DEFAULT_ROUNDING
+from edge_mnist.runtime.errors import EdgeMnistError
 from edge_mnist.tf import quiet_native_stderr, versions
 
 VALIDATION_SAMPLES = 1000

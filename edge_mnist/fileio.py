@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edge_mnist.errors import OutputError, UsageError
+from edge_mnist.errors import UsageError
 from edge_mnist.runtime.atomic import NO_SPACE_ERRNOS, atomic_path, output_error
+from edge_mnist.runtime.errors import OutputError
 
 
 def ensure_dir(path: Path) -> Path:

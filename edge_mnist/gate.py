@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_mnist.errors import CheckFailedError, EdgeMnistError, UsageError
+from edge_mnist.errors import CheckFailedError, UsageError
 from edge_mnist.evaluate import accuracy, classifier_probabilities, keras_probabilities, load_keras
 from edge_mnist.fileio import write_bytes
 from edge_mnist.runtime import Classifier
@@ -22,6 +22,7 @@ from edge_mnist.runtime.artifacts import (
     file_sha256,
     read_manifest,
 )
+from edge_mnist.runtime.errors import EdgeMnistError
 from edge_mnist.runtime.jsonfile import read_json, write_json
 
 # What a figure certifies off this machine, where that is less than every platform. Measured

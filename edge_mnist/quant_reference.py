@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_mnist.errors import ModelLoadError
+from edge_mnist.runtime.errors import ModelLoadError
 
 
 def keras_steps(model_path: Path) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:

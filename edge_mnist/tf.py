@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from edge_mnist.errors import BackendUnavailableError
+from edge_mnist.runtime.errors import BackendUnavailableError
 
 # Routine native log lines: absl's pre-init notice, INFO/WARNING records, converter statistics,
 # and the version-skew notice tf.data prints at every fit (harmless, though logged as an error).

@@ -133,34 +133,6 @@ def test_a_child_probe_words_bad_tensor_names_as_a_load_in_this_process(
     assert child.value.fix == here.fix == "export the model again, or copy it to the device again."
 
 
-def _patched(source: Path, target: Path, old: bytes, new: bytes) -> Path:
-    data = source.read_bytes()
-    assert old in data and len(old) == len(new)
-    target.write_bytes(data.replace(old, new))
-    return target
-
-
-@pytest.mark.parametrize(
-    ("name", "old", "new"),
-    [
-        ("model_int8.tflite", b"serving_default_pixels:0", b"serving_default_pi\xff\xfels:0"),
-        pytest.param(
-            "model_float32.onnx",
-            b"pixels",
-            b"pix\xffls",
-            marks=pytest.mark.interpreter("onnxruntime"),
-        ),
-    ],
-)
-def test_tensor_names_that_are_not_utf8_are_a_load_error(
-    artifacts: Path, tmp_path: Path, name: str, old: bytes, new: bytes
-) -> None:
-    path = _patched(artifacts / name, tmp_path / f"bad-{name}", old, new)
-    with pytest.raises(ModelLoadError, match=r"bad-model.*not valid UTF-8") as info:
-        Classifier.load(path)
-    assert info.value.fix and "export the model again" in info.value.fix
-
-
 def _onnx_model(path: Path, in_shape: list[object], out_dim: int) -> Path:
     """A one-op ONNX model: flatten the input, multiply by a fixed (784, out_dim) matrix."""
     onnx = pytest.importorskip("onnx")

@@ -32,7 +32,8 @@ from edge_mnist.data import (
     mirrors,
     resolve_data_dir,
 )
-from edge_mnist.errors import DataError, DataFileError, EdgeMnistError, OutputError
+from edge_mnist.errors import DataError
+from edge_mnist.runtime.errors import DataFileError, EdgeMnistError, OutputError
 from edge_mnist.runtime.idx import parse_idx, read_idx, read_idx_bytes
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"

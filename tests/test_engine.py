@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -133,31 +132,6 @@ def test_backend_adapter_interface_and_input_checks(artifacts: Path) -> None:
         backend.run(np.zeros((0, 784), np.int8))
     with pytest.raises(InvalidInputError, match="numpy array"):
         backend.run([[0] * 784])  # type: ignore[arg-type]
-
-
-@pytest.mark.device
-def test_any_batch_size_and_threads_give_the_same_rows(
-    artifacts: Path, test_images: tuple[np.ndarray, np.ndarray]
-) -> None:
-    backend = numpy_backend(artifacts / "model_int8.tflite")
-    x = _int8_input(test_images[0][:97])
-    whole = backend.run(x)
-    rows = np.concatenate([backend.raw_call(x[i : i + 1])(x[i : i + 1]) for i in range(len(x))])
-    assert np.array_equal(whole, rows)
-    assert np.array_equal(backend.run(x[:3]), whole[:3])
-    results: dict[int, np.ndarray] = {}
-
-    def work(i: int) -> None:
-        for _ in range(20):
-            results[i] = backend.run(x[i : i + 50])
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for i in range(4):
-        assert np.array_equal(results[i], whole[i : i + 50])
 
 
 @pytest.mark.device

@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from edge_mnist.errors import OutputError
 from edge_mnist.fileio import write_bytes
 from edge_mnist.manifest import LOCK_FILE, updating_manifest
 from edge_mnist.runtime.artifacts import MANIFEST_FILE, read_manifest
 from edge_mnist.runtime.atomic import TEMP_MARK, atomic_path, remove_stale_temporaries
-from edge_mnist.runtime.errors import InvalidInputError
+from edge_mnist.runtime.errors import InvalidInputError, OutputError
 from edge_mnist.runtime.jsonfile import read_json
 
 # Starts an atomic write of a big payload and reports the temporary file once bytes are in it.

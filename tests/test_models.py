@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_mnist.errors import EdgeMnistError
 from edge_mnist.models import (
     ARCHITECTURES,
     DEFAULT_ARCH,
@@ -15,6 +14,7 @@ from edge_mnist.models import (
     build_model,
     get_architecture,
 )
+from edge_mnist.runtime.errors import EdgeMnistError
 
 # Weights and biases, counted by hand: 784*300+300 + 300*300+300 + 300*10+10, and so on.
 EXPECTED = {

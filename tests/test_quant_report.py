@@ -14,8 +14,8 @@ import jsonschema
 import numpy as np
 import pytest
 
-from edge_mnist.errors import EdgeMnistError
 from edge_mnist.quant_report_run import run_quant_report
+from edge_mnist.runtime.errors import EdgeMnistError
 from edge_mnist.runtime.quant_report import (
     SNR_CAP_DB,
     QuantTensor,

@@ -154,6 +154,8 @@ class TFLiteBackend:
         buffer = np.empty(shape, dtype=self.input.dtype)
         ufunc, operand, target = stage.ufunc, stage.operand, buffer.view(stage.dtype)
 
+        # run_ready's body again rather than a call to it: one Python call is a measurable share
+        # of a 3 us batch-1 inference (docs/2026-12-03-batch1-overhead-and-cold-start.md).
         def run_staged(x: np.ndarray) -> np.ndarray:
             acquire()
             try:
