@@ -1,4 +1,5 @@
-"""The checks on an installed row: version, info, predict on every backend, bench, device tests."""
+"""The checks on an installed row: version, doctor, info, verify, predict on every backend, bench,
+device tests."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ from .settings import Settings
 def checks(guest: Guest, settings: Settings, ref: Reference, outcome: Outcome) -> None:
     """Every check, in order; each failure is noted in outcome and the next check still runs."""
     version(guest, outcome)
+    doctor(guest, outcome)
     for model in MODELS:
         info(guest, outcome, model)
+    for model in MODELS:
+        if any(model in models_for(b) for b in guest.row.backends):
+            verify(guest, outcome, model)
     for backend in guest.row.backends:
         for model in models_for(backend):
             compare(guest, settings, ref, outcome, backend, model)
@@ -32,6 +37,23 @@ def version(guest: Guest, outcome: Outcome) -> None:
     proc = guest.run(["edge-mnist", "--version"], 300)
     if not outcome.step("edge-mnist --version", proc, t0):
         outcome.fail("edge-mnist --version failed")
+
+
+def doctor(guest: Guest, outcome: Outcome) -> None:
+    """'doctor --json -': what the row's machine and backends look like to a user (exit 0)."""
+    t0 = time.monotonic()
+    proc = guest.run(["edge-mnist", "doctor", "--json", "-"], 600)
+    if not outcome.step("doctor", proc, t0):
+        outcome.fail("edge-mnist doctor failed")
+
+
+def verify(guest: Guest, outcome: Outcome, model: str) -> None:
+    """'verify': the golden vectors inside the model through every backend the row installs,
+    each against the interpreter arithmetic it must reproduce (exit 1 names a mismatch)."""
+    t0 = time.monotonic()
+    proc = guest.run(["edge-mnist", "verify", f"/opt/in/artifacts/{model}"], 600)
+    if not outcome.step(f"verify {model}", proc, t0):
+        outcome.fail(f"verify {model}: exit {proc.returncode}")
 
 
 def info(guest: Guest, outcome: Outcome, model: str) -> None:
