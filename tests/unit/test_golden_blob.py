@@ -51,7 +51,9 @@ def test_the_declared_count_and_variants_are_bounded() -> None:
 
 def test_the_payload_must_be_exactly_the_declared_size() -> None:
     assert GoldenVectors.from_bytes(blob(2, bytes(want(2)))).count == 2
-    with pytest.raises(GoldenError, match=r"1,587 bytes of data for 2 int8 vectors, expected 1,588"):
+    with pytest.raises(
+        GoldenError, match=r"1,587 bytes of data for 2 int8 vectors, expected 1,588"
+    ):
         GoldenVectors.from_bytes(blob(2, bytes(want(2) - 1)))
     with pytest.raises(GoldenError, match=r"more than 1,588"):
         GoldenVectors.from_bytes(blob(2, bytes(want(2) + 1)))
