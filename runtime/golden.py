@@ -43,8 +43,9 @@ ONNX_CROSS_ARCH_STEPS = 8
 FLOAT = "float"
 ONNXRUNTIME = "onnxruntime"
 _HEADER = struct.Struct("<4sI")
-# Bounds on what a blob may declare, so its inflated size is bounded before inflating
-# (4096 float32 vectors of 5 variants: 4 MB). Exports write DEFAULT_COUNT of at most 3 variants.
+# Bounds on what a blob may declare, so its inflated size is bounded before inflating (at most
+# 4096 x 784 input bytes + 8 x 4096 x 10 float32 outputs: 4.5 MB). Exports write DEFAULT_COUNT
+# vectors of at most 3 variants.
 MAX_COUNT = 4096
 MAX_VARIANTS = 8
 

@@ -109,8 +109,8 @@ def compare(
     plot: Plot = None,
     quiet: Quiet = False,
 ) -> None:
-    """Train a grid of architectures x dropouts x seeds with one recipe: the selection table, or the edge Pareto table
-    (--plot draws accuracy against latency and needs --bench)."""
+    """Train a grid of architectures x dropouts x seeds with one recipe: the selection table, or
+    the edge Pareto table (--plot draws accuracy against latency and needs --bench)."""
     from edge_mnist.compare import (
         EdgeOptions,
         compare_architectures,
