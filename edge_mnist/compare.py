@@ -1,7 +1,8 @@
-"""Train several architectures with one recipe and tabulate them: the notebook's model selection,
-and with ``export``/``bench`` the edge Pareto table (int8 accuracy, file size, latency, memory).
+"""Train a grid of architectures x recipe values (dropouts, seeds) and tabulate them: the
+notebook's model selection, and with ``export``/``bench`` the edge Pareto table (int8 accuracy,
+file size, latency, memory).
 
-Per architecture: train (same seed and options), save, export the int8 .tflite, gate it on the
+Per configuration: train, save, export the int8 .tflite, gate it on the
 10,000 test images, then time it on the best installed backend and on the NumPy engine in a child
 process. The Pareto front marks the points that no other architecture beats on accuracy, size
 and latency at once.
@@ -10,10 +11,11 @@ and latency at once.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ from edge_mnist.train import EpochFn, TrainConfig, fit, save
 
 SCHEMA_VERSION = 1
 ENGINE_BACKEND = "numpy"
+# The recipe fields a grid may vary besides the architecture, in the grid's order: architectures
+# outermost, the last field fastest ('compare --dropout 0 --dropout 0.2 --seed 1 --seed 2').
+GRID_FIELDS = ("dropout", "seed")
 
 # Called with a short description of each step as it starts.
 StageFn = Callable[[str], None]
@@ -43,6 +48,31 @@ class EdgeOptions:
     # Keep a model already in out/<arch>/ when its train.json records the same recipe, so that
     # an interrupted run, or one that only adds --bench, does not train again.
     reuse: bool = False
+
+
+def grid_configs(
+    base: TrainConfig, archs: Sequence[str], values: dict[str, Sequence[Any]]
+) -> list[TrainConfig]:
+    """Every architecture x each value of each GRID_FIELDS field in ``values`` (a field not
+    given, or given no values, keeps ``base``'s), in a deterministic order; each validated."""
+    axes = [list(values.get(f) or [getattr(base, f)]) for f in GRID_FIELDS]
+    configs = []
+    for arch, *combo in itertools.product(archs, *axes):
+        config = replace(base, arch=arch, **dict(zip(GRID_FIELDS, combo, strict=True)))
+        config.validate()
+        configs.append(config)
+    return configs
+
+
+def varied_fields(items: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """The GRID_FIELDS that take more than one value among ``items`` (rows or configurations)."""
+    return tuple(f for f in GRID_FIELDS if len({repr(i.get(f)) for i in items}) > 1)
+
+
+def run_name(item: dict[str, Any], varied: Sequence[str] = ()) -> str:
+    """A row's or configuration's name: its architecture, and the ``varied`` fields' values
+    ("mlp-128-seed2"); its folder under --out and its label in the tables."""
+    return item["arch"] + "".join(f"-{f}{item[f]}" for f in varied)
 
 
 def _train_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +128,7 @@ def _edge_row(
         on_stage=stage,
     )
     entry = manifest["artifacts"][INT8_TFLITE]
-    stage(f"gating {row['arch']}")
+    stage(f"gating {folder.name}")
     gate = run_gate(folder, max_drop=edge.max_drop, data_dir=edge.data_dir)
     verdict = next(a for a in gate.artifacts if a.name == INT8_TFLITE)
     row.update(
@@ -114,7 +144,7 @@ def _edge_row(
         from edge_mnist.compare_bench import bench_in_child
 
         for backend in bench_backends():
-            stage(f"benchmarking {row['arch']} on {backend}")
+            stage(f"benchmarking {folder.name} on {backend}")
             figures = bench_in_child(folder / INT8_TFLITE, backend, edge.data_dir, edge.bench_runs)
             row["bench"].append(figures.to_dict())
 
@@ -155,19 +185,24 @@ def compare_architectures(
     edge: EdgeOptions | None = None,
     on_stage: StageFn | None = None,
     grid_index: list[int] | None = None,
+    varied: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train each configuration and return one row each; the best by validation accuracy is
-    marked ``best`` and the Pareto front ``pareto``. With ``edge`` each model is also saved
-    under ``edge.out/<arch>/``, exported to int8, gated and optionally benchmarked.
-    ``grid_index`` gives each configuration's place in the whole grid (a shard's rows keep it
-    so that 'compare merge' can put them back in order)."""
+    """Train each configuration and return one row each (with its GRID_FIELDS values); the best
+    by validation accuracy is marked ``best`` and the Pareto front ``pareto``. With ``edge``
+    each model is also saved under ``edge.out/<run_name>/``, exported to int8, gated and
+    optionally benchmarked. ``grid_index`` gives each configuration's place in the whole grid
+    (a shard's rows keep it so that 'compare merge' can put them back in order); ``varied``,
+    the fields that vary over the whole grid (default: over ``configs``), name the folders."""
     stage = on_stage or (lambda _msg: None)
     rows = []
     places = grid_index if grid_index is not None else list(range(len(configs)))
+    if varied is None:
+        varied = varied_fields([asdict(c) for c in configs])
     for config, place in zip(configs, places, strict=True):
+        name = run_name(asdict(config), varied)
         if on_start:
-            on_start(config.arch)
-        folder = edge.out / config.arch if edge is not None and edge.export else None
+            on_start(name)
+        folder = edge.out / name if edge is not None and edge.export else None
         record = _reusable(folder, config) if edge is not None and edge.reuse else None
         if record is not None:
             stage(f"reusing {folder}: trained with the same recipe")
@@ -178,6 +213,7 @@ def compare_architectures(
                 save(result, folder, force=True)
         row = _train_row(record)
         row["grid_index"] = place
+        row.update({f: getattr(config, f) for f in GRID_FIELDS})
         if folder is not None and edge is not None:
             _edge_row(row, folder, data, edge, stage)
         rows.append(row)

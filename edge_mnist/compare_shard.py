@@ -114,6 +114,32 @@ def read_parts(paths: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     return parts
 
 
+def _check_part(path: Path, doc: dict[str, Any]) -> None:
+    """A part's shard block and rows must agree: 1 <= index <= count, and one row at each grid
+    position its shard trains (no row of another shard, none missing or twice)."""
+    fix = "pass the files written by 'compare --shard K/N --json FILE', unedited."
+    shard = doc["shard"]
+    try:
+        k, n, size = (int(shard[f]) for f in ("index", "count", "grid_size"))
+    except (KeyError, TypeError, ValueError):
+        raise UsageError(
+            f"{path}: its 'shard' block lacks a whole index, count or grid_size.", fix
+        ) from None
+    if not 1 <= k <= n or size < 0:
+        raise UsageError(f"{path}: shard {k}/{n} of a grid of {size} is not a shard.", fix)
+    rows = doc.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise UsageError(f"{path}: no 'rows' list.", fix)
+    got = sorted(r.get("grid_index", -1) for r in rows if isinstance(r.get("grid_index"), int))
+    want = shard_positions(size, k, n)
+    if got != want or len(got) != len(rows):
+        raise UsageError(
+            f"{path}: shard {k}/{n} of a grid of {size} trains positions {want}, "
+            f"but its rows have grid_index {[r.get('grid_index') for r in rows]}.",
+            fix,
+        )
+
+
 def _same(parts: list[tuple[Path, dict[str, Any]]], what: str, key: str) -> None:
     first_path, first = parts[0]
     for p, doc in parts[1:]:
@@ -132,7 +158,10 @@ def merge_parts(paths: list[Path]) -> dict[str, Any]:
     from edge_mnist.compare import mark_pareto
 
     parts = read_parts(paths)
+    for p, doc in parts:
+        _check_part(p, doc)
     _same(parts, "grids", "grid_fingerprint")
+    _same(parts, "grid sizes", "grid_size")
     _same(parts, "shard counts", "count")
     _same(parts, "MNIST data", "data_checksum")
     _same(parts, "code versions", "code_versions")

@@ -35,8 +35,8 @@ def draw(data: Mnist, samples: int, seed: int) -> np.ndarray:
 
 def worst_layer(path: Path, float_path: Path, data_dir: Path | None) -> str:
     """The worst layer's own SNR and the output's SNR from the quantization report."""
+    from edge_mnist.cli.quant_report import short_name
     from edge_mnist.quant_report_run import run_quant_report
-    from edge_mnist.runtime.quant_report import short_name
 
     report = run_quant_report(path, reference=float_path, limit=1000, data_dir=data_dir)
     worst = report["worst_layer"]

@@ -220,14 +220,12 @@ class Classifier:
         probability under ``LOW_CONFIDENCE``, sets ``uncertain`` and ``reason`` on the answer.
         """
         from .preprocess import prepare
-        from .preprocess.evidence import LOW_CONFIDENCE
+        from .preprocess.evidence import confidence_doubt
 
         digit, doubt = prepare(image)
         pred = self.predict(digit)
         if doubt is None:
-            top = float(pred.probabilities[0].max())
-            if top < LOW_CONFIDENCE:
-                doubt = f"the model is unsure (its top answer has {top:.0%})"
+            doubt = confidence_doubt(float(pred.probabilities[0].max()))
         if doubt is not None:
             pred._reason = doubt
         return pred

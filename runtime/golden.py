@@ -43,6 +43,11 @@ ONNX_CROSS_ARCH_STEPS = 8
 FLOAT = "float"
 ONNXRUNTIME = "onnxruntime"
 _HEADER = struct.Struct("<4sI")
+# Bounds on what a blob may declare, so its inflated size is bounded before inflating (at most
+# 4096 x 784 input bytes + 8 x 4096 x 10 float32 outputs: 4.5 MB). Exports write DEFAULT_COUNT
+# vectors of at most 3 variants.
+MAX_COUNT = 4096
+MAX_VARIANTS = 8
 
 
 @dataclass(frozen=True)
@@ -120,12 +125,23 @@ class GoldenVectors:
                 raise bad(f"blob version {header['version']}, this runtime reads {BLOB_VERSION}")
             count, dtype = int(header["count"]), np.dtype(header["dtype"])
             variants = [str(v) for v in header["variants"]]
-            payload = zlib.decompress(data[_HEADER.size + size :])
-        except (ValueError, KeyError, TypeError, zlib.error) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             raise bad(str(exc)) from None
+        # The payload's size follows from the header, so it is checked before inflating: a few
+        # hundred KB of zlib can otherwise inflate to hundreds of MB on a small board.
+        if dtype not in (np.int8, np.float32) or not 1 <= count <= MAX_COUNT:
+            raise bad(f"{count} {dtype.name} vectors (at most {MAX_COUNT} int8 or float32)")
+        if not 1 <= len(variants) <= MAX_VARIANTS or len(set(variants)) != len(variants):
+            raise bad(f"{len(variants)} variants (1 to {MAX_VARIANTS} distinct)")
         want = count * PIXELS + len(variants) * count * CLASSES * dtype.itemsize
-        if dtype not in (np.int8, np.float32) or count < 1 or len(payload) != want:
-            raise bad(f"{len(payload)} bytes of data for {count} {dtype.name} vectors")
+        inflate = zlib.decompressobj()
+        try:
+            payload = inflate.decompress(data[_HEADER.size + size :], want + 1)
+        except zlib.error as exc:
+            raise bad(str(exc)) from None
+        if len(payload) != want or not inflate.eof:
+            got = f"more than {want:,}" if len(payload) > want else f"{len(payload):,}"
+            raise bad(f"{got} bytes of data for {count} {dtype.name} vectors, expected {want:,}")
         inputs = np.frombuffer(payload, np.uint8, count * PIXELS).reshape(count, PIXELS)
         expected = {}
         at = count * PIXELS

@@ -15,7 +15,6 @@ points at the layer whose quantization is at fault rather than at the last one i
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -205,12 +204,6 @@ def build_report(
 COMPARED_OPS = ("FULLY_CONNECTED", "SOFTMAX")
 
 
-def _engine(path: Path) -> Any:
-    from .engine import Engine
-
-    return Engine.load(path)
-
-
 def quantize_input(pixels: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """uint8 pixels (N, 784) to the model's int8 input; exact for scale 1/255, zero point -128."""
     real = pixels.astype(np.float32) / np.float32(255.0)
@@ -226,18 +219,27 @@ def _unmapped(path: Path, ops: list[str]) -> QuantReportError:
     )
 
 
-def int8_layers(path: Path, pixels: np.ndarray) -> tuple[QuantTensor, list[QuantTensor]]:
-    """The int8 model's input and every layer's output for uint8 ``pixels`` (N, 784)."""
-    engine = _engine(path)
-    quant = engine.input.quant
-    if engine.input.dtype != np.int8 or quant is None:
+def _checked_engine(path: Path, dtype: type[np.generic], fix: str) -> Any:
+    """The NumPy engine on ``path``, once its input is ``dtype`` (int8: quantized) and its
+    operators are ones the report maps to layers; else QuantReportError with ``fix``."""
+    from .engine import Engine
+
+    engine = Engine.load(path)
+    if engine.input.dtype != dtype or (dtype is np.int8 and engine.input.quant is None):
+        want = "quantized int8" if dtype is np.int8 else np.dtype(dtype).name
         raise QuantReportError(
-            f"{path}: the input tensor is {engine.input.dtype}, not quantized int8.",
-            f"pass the full-integer int8 .tflite ({INT8_TFLITE}).",
+            f"{path}: the input tensor is {engine.input.dtype}, not {want}.", fix
         )
     other = [op for op in engine.ops if op not in COMPARED_OPS]
     if other:
         raise _unmapped(path, other)
+    return engine
+
+
+def int8_layers(path: Path, pixels: np.ndarray) -> tuple[QuantTensor, list[QuantTensor]]:
+    """The int8 model's input and every layer's output for uint8 ``pixels`` (N, 784)."""
+    engine = _checked_engine(path, np.int8, f"pass the full-integer int8 .tflite ({INT8_TFLITE}).")
+    quant = engine.input.quant
     scale, zero = float(quant.scale[0]), int(quant.zero_point[0])
     x = quantize_input(pixels, scale, zero)
     layers = []
@@ -256,15 +258,11 @@ def int8_layers(path: Path, pixels: np.ndarray) -> tuple[QuantTensor, list[Quant
 
 def float_tflite_steps(path: Path) -> list[tuple[str, FloatStep]]:
     """(name, function) per layer of the float .tflite, each run by the engine's own kernel."""
-    engine = _engine(path)
-    if engine.input.dtype != np.float32:
-        raise QuantReportError(
-            f"{path}: the reference's input is {engine.input.dtype}, not float32.",
-            f"pass the float32 .tflite ({FLOAT32_TFLITE}) or the .keras model as --reference.",
-        )
-    other = [op for op in engine.ops if op not in COMPARED_OPS]
-    if other:
-        raise _unmapped(path, other)
+    engine = _checked_engine(
+        path,
+        np.float32,
+        f"pass the float32 .tflite ({FLOAT32_TFLITE}) or the .keras model as --reference.",
+    )
     names = [layer.name for layer in engine.layers(np.zeros((1, 784), np.float32))]
     return list(zip(names, engine.steps, strict=True))
 
@@ -290,28 +288,3 @@ def report(
             for r, (name, _f) in zip(rows, reference_steps, strict=True)
         ]
     return build_report(str(model), str(reference), reference_kind, len(pixels), rows)
-
-
-def layer_labels(layers: Sequence[dict[str, Any]]) -> list[str]:
-    """A readable label per layer row of a report. A Keras Dense layer with a softmax becomes
-    two ops in TFLite: the fully connected one outputs logits, not the layer's probabilities,
-    so it is labelled "logits" (its Keras name would say "probabilities")."""
-    labels = []
-    for i, r in enumerate(layers):
-        following = layers[i + 1]["op"] if i + 1 < len(layers) else ""
-        if following.upper() == "SOFTMAX" and r["op"].upper() != "SOFTMAX":
-            labels.append("logits")
-        else:
-            labels.append(short_name(r["name"], r["op"]))
-    return labels
-
-
-def short_name(name: str, op: str = "") -> str:
-    """A readable layer name. Converter tensor names run long ('model_1/hidden1_1/MatMul;…'):
-    keep the layer's own part; a name without one (the softmax's) becomes the operator."""
-    parts = name.split(";")[0].split("/")
-    if len(parts) >= 2:
-        return re.sub(r"_\d+$", "", parts[1])
-    if op and (":" in name or len(name) > 24):
-        return op.lower()
-    return name

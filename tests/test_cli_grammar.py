@@ -324,3 +324,18 @@ def test_json_dash_prints_only_json_on_stdout(artifacts: Path, command: str) -> 
         assert [m["name"] for m in doc["models"]] == [MODEL]
     else:
         assert doc["format"] == "tflite" and doc["input"]["shape"][-1] == 784
+
+
+def test_every_parameter_of_every_command_has_help() -> None:
+    """Options and arguments alike: a command built from option specs (spec_options) keeps its
+    own parameters' typer.Argument/typer.Option help (annotations are strings under
+    ``from __future__ import annotations`` until evaluated)."""
+    commands = dict(_commands())
+    assert {"bench run", "bench table", "bench gate", "serve"} <= set(commands)
+    missing = [
+        f"{path}: {param.name} ({param.param_type_name})"
+        for path, command in commands.items()
+        for param in command.params
+        if not (getattr(param, "help", None) or "").strip() and param.name != "help"
+    ]
+    assert missing == []

@@ -101,3 +101,28 @@ def test_two_shards_merged_equal_one_run(tmp_path: Path, mnist_dir: Path) -> Non
     refused = _cli(["compare", "merge", "part1.json", "other.json"], tmp_path, mnist_dir)
     assert refused.returncode == 2
     assert "different grids" in refused.stderr
+
+
+def test_a_grid_of_seeds_splits_beyond_the_architectures(tmp_path: Path, mnist_dir: Path) -> None:
+    """One architecture x two seeds in two shards: each part trains one seed, and the merged
+    table names each model by its seed."""
+    pytest.importorskip("tensorflow")
+    schema = json.loads((ROOT / "edge_mnist" / "compare.schema.json").read_text())
+    grid = ["--arch", "mlp-32", "--epochs", "1", "--seed", "3", "--seed", "4", "--quiet"]
+    for k in (1, 2):
+        part = _cli(
+            ["compare", *grid, "--shard", f"{k}/2", "--json", f"part{k}.json"], tmp_path, mnist_dir
+        )
+        assert part.returncode == 0, part.stderr
+        rows = _doc(tmp_path / f"part{k}.json")["rows"]
+        assert [(r["arch"], r["seed"], r["grid_index"]) for r in rows] == [("mlp-32", 2 + k, k - 1)]
+    merged = _cli(
+        ["compare", "merge", "part1.json", "part2.json", "--json", "m.json"], tmp_path, mnist_dir
+    )
+    assert merged.returncode == 0, merged.stderr
+    doc = _doc(tmp_path / "m.json")
+    jsonschema.validate(doc, schema)
+    assert [r["seed"] for r in doc["rows"]] == [3, 4]
+    # Two seeds give two models (different initial weights) of one architecture.
+    assert doc["rows"][0]["test_accuracy"] != doc["rows"][1]["test_accuracy"]
+    assert "mlp-32-seed3" in merged.stdout and "mlp-32-seed4" in merged.stdout

@@ -1,8 +1,9 @@
-"""compare: train several architectures with one recipe; with --export and --bench, the edge
-Pareto table (int8 accuracy, file size, memory and latency per architecture)."""
+"""compare: train a grid of architectures x dropouts x seeds with one recipe; with --export and
+--bench, the edge Pareto table (int8 accuracy, file size, memory and latency per model)."""
 
 # No "from __future__ import annotations": training_options adds live objects to the signature.
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,9 +24,13 @@ from .training import (
 if TYPE_CHECKING:
     pass
 
+# Recipe options that take several values here: the grid is architectures x dropouts x seeds
+# (edge_mnist.compare.GRID_FIELDS).
+GRID_OPTIONS = ("dropout", "seed")
+
 
 @app.command()
-@training_options(*TRAINING_OPTIONS, many_archs=True)
+@training_options(*(n for n in TRAINING_OPTIONS if n not in GRID_OPTIONS), many_archs=True)
 def compare(
     training: dict[str, Any],
     merge: Annotated[
@@ -34,6 +39,23 @@ def compare(
             metavar="[merge PARTS...]",
             help="'compare merge PARTS...': join the --json files of 'compare --shard' into "
             "the table and document of one run (training options are then not used).",
+            show_default=False,
+        ),
+    ] = None,
+    dropouts: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--dropout",
+            help=f"{TRAINING_OPTIONS['dropout'][1]} Repeat for a grid of dropouts (default: "
+            "train's).",
+            show_default=False,
+        ),
+    ] = None,
+    seeds: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--seed",
+            help=f"{TRAINING_OPTIONS['seed'][1]} Repeat for a grid of seeds (default: train's).",
             show_default=False,
         ),
     ] = None,
@@ -63,7 +85,7 @@ def compare(
         typer.Option(
             "--out",
             "-o",
-            help="Folder for each architecture's files (default: artifacts/compare).",
+            help="Folder for each model's files (default: artifacts/compare).",
             show_default=False,
         ),
     ] = Path("artifacts/compare"),
@@ -87,9 +109,15 @@ def compare(
     plot: Plot = None,
     quiet: Quiet = False,
 ) -> None:
-    """Train architectures with one recipe: the selection table, or the edge Pareto table
-    (--plot draws accuracy against latency and needs --bench)."""
-    from edge_mnist.compare import EdgeOptions, compare_architectures, compare_document
+    """Train a grid of architectures x dropouts x seeds with one recipe: the selection table, or
+    the edge Pareto table (--plot draws accuracy against latency and needs --bench)."""
+    from edge_mnist.compare import (
+        EdgeOptions,
+        compare_architectures,
+        compare_document,
+        grid_configs,
+        varied_fields,
+    )
     from edge_mnist.data import load_mnist
     from edge_mnist.errors import UsageError
     from edge_mnist.fileio import check_output_file
@@ -126,7 +154,9 @@ def compare(
         raise UsageError(f"--runs must be at least 1, got {runs}.")
     validate_limits(max_drop)
     archs = training.pop("arch") or list(ARCHITECTURES)
-    configs = [train_config({**training, "arch": a}) for a in archs]
+    configs = grid_configs(
+        train_config(training), archs, {"dropout": dropouts or (), "seed": seeds or ()}
+    )
     edge = (
         EdgeOptions(out, True, bench, calibration_samples, max_drop, runs, data_dir, reuse)
         if export
@@ -156,6 +186,7 @@ def compare(
         edge=edge,
         on_stage=lambda m: err.print(m, highlight=False, markup=False),
         grid_index=places,
+        varied=varied_fields([asdict(c) for c in configs]),
     )
     doc = compare_document(rows, configs[0], edge)
     if shard is not None:

@@ -15,7 +15,11 @@ from .app import console, err, write_json_out
 
 
 def pareto_table(rows: list[dict[str, Any]], basis: str) -> Table:
-    """One row per architecture; ◆ marks the Pareto front."""
+    """One row per model (architecture, and the recipe values the grid varies); ◆ marks the
+    Pareto front."""
+    from edge_mnist.compare import run_name, varied_fields
+
+    varied = varied_fields(rows)
     backends = [b["backend"] for b in rows[0].get("bench") or []]
     table = Table(title=f"Edge Pareto table (◆ front: {basis}; best by validation *)")
     cols = ["arch", "params", "float", "int8", "drop", "size", "RSS"]
@@ -28,7 +32,7 @@ def pareto_table(rows: list[dict[str, Any]], basis: str) -> Table:
         bench = {b["backend"]: b for b in r.get("bench") or []}
         rss = [b["rss_at_load_bytes"] for b in bench.values() if b["rss_at_load_bytes"]]
         cells = [
-            f"{r['arch']}{' ◆' if r.get('pareto') else ''}{' *' if r['best'] else ''}",
+            f"{run_name(r, varied)}{' ◆' if r.get('pareto') else ''}{' *' if r['best'] else ''}",
             f"{r['parameters']:,}",
             f"{r['test_accuracy']:.2%}",
             f"{r['int8_accuracy']:.2%}" if r.get("int8_accuracy") is not None else "-",

@@ -6,6 +6,8 @@ reference loads TensorFlow, inside the command only.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +18,31 @@ from .options import DataDir, JsonOut
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+
+def layer_labels(layers: Sequence[dict[str, Any]]) -> list[str]:
+    """A readable label per layer row of a report. A Keras Dense layer with a softmax becomes
+    two ops in TFLite: the fully connected one outputs logits, not the layer's probabilities,
+    so it is labelled "logits" (its Keras name would say "probabilities")."""
+    labels = []
+    for i, r in enumerate(layers):
+        following = layers[i + 1]["op"] if i + 1 < len(layers) else ""
+        if following.upper() == "SOFTMAX" and r["op"].upper() != "SOFTMAX":
+            labels.append("logits")
+        else:
+            labels.append(short_name(r["name"], r["op"]))
+    return labels
+
+
+def short_name(name: str, op: str = "") -> str:
+    """A readable layer name. Converter tensor names run long ('model_1/hidden1_1/MatMul;…'):
+    keep the layer's own part; a name without one (the softmax's) becomes the operator."""
+    parts = name.split(";")[0].split("/")
+    if len(parts) >= 2:
+        return re.sub(r"_\d+$", "", parts[1])
+    if op and (":" in name or len(name) > 24):
+        return op.lower()
+    return name
 
 
 def layer_table(doc: dict[str, Any], labels: list[str]) -> Table:
@@ -73,7 +100,6 @@ def quant_report(
     """Per-layer int8 error against the float model (SNR, cosine, clipping); names the worst."""
     from edge_mnist.quant_report_run import run_quant_report
     from edge_mnist.runtime.cliopts import is_stdout
-    from edge_mnist.runtime.quant_report import layer_labels
 
     check_output(json_file)
     doc = run_quant_report(model, reference, limit, data_dir)

@@ -16,13 +16,17 @@ OVERHEAD_TARGET = 1.3
 
 
 def selection_table(rows: list[dict[str, Any]]) -> Table:
-    """'compare': accuracy per split and architecture, the best by validation starred."""
+    """'compare': accuracy per split and model, the best by validation starred (a model is
+    named by its architecture and the recipe values the grid varies, e.g. "mlp-32-seed2")."""
+    from edge_mnist.compare import run_name, varied_fields
+
+    varied = varied_fields(rows)
     table = Table(title="Model selection: accuracy per split, best by validation *")
     for col in ("arch", "params", "epochs", "train", "valid", "test", "time"):
         table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=True)
     for r in rows:
         table.add_row(
-            f"{r['arch']}{' *' if r['best'] else ''}",
+            f"{run_name(r, varied)}{' *' if r['best'] else ''}",
             f"{r['parameters']:,}",
             str(r["epochs_run"]),
             f"{r['train_accuracy']:.2%}",

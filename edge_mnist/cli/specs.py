@@ -41,7 +41,10 @@ def spec_options(opts: Sequence[Opt]) -> Callable[[Callable[..., Any]], Callable
     its first argument, a dict by option name (repeatable ones as tuples)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        own = list(inspect.signature(fn).parameters.values())[1:]
+        # eval_str: under ``from __future__ import annotations`` the annotations are strings, and
+        # Typer reads only this wrapper's __signature__: unevaluated, the commands' own
+        # typer.Argument/typer.Option (their help) would be lost. Needs Python 3.10+.
+        own = list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
         added = [_parameter(o) for o in opts]
         names = [o.name for o in opts]
         many = {o.name for o in opts if o.many}

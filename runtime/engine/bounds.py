@@ -51,11 +51,12 @@ def cap_bytes(cap: int | None = None) -> int:
         return DEFAULT_CAP
     try:
         mib = float(raw)
-        if not mib > 0:
+        # float() also reads "inf" and "nan": neither is a size (int(inf) raised OverflowError).
+        if not (math.isfinite(mib) and mib > 0):
             raise ValueError
     except ValueError:
         raise ModelLoadError(
-            f"{CAP_ENV}={raw!r} is not a positive number of MiB.",
+            f"{CAP_ENV}={raw!r} is not a positive, finite number of MiB.",
             f"set {CAP_ENV} to e.g. 256, or unset it for the default of {DEFAULT_CAP >> 20} MiB.",
         ) from None
     return int(mib * (1 << 20))

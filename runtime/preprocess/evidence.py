@@ -17,10 +17,11 @@ import math
 import numpy as np
 
 from ..errors import ImageError
+from ..textfmt import confidence
 from .components import Piece, pieces
 from .stroke import stroke_width
 
-__all__ = ["LOW_CONFIDENCE", "judge"]
+__all__ = ["LOW_CONFIDENCE", "confidence_doubt", "judge"]
 
 # The pieces are found on the box's mask pooled to at most this many pixels a side (a piece of
 # ink keeps at least one pixel): enough to tell strokes apart, and a few hundred runs at most to
@@ -64,6 +65,15 @@ SCATTER_REFUSE = 0.3
 # 28x28 and x4 PNGs); 0.4 would flag 3 of each, 0.5 13 to 16. Non-digits are often read with
 # high confidence ("42" in a font as 0 at 0.984), so the ink decides and this is a last check.
 LOW_CONFIDENCE = 0.35
+
+
+def confidence_doubt(top: float) -> str | None:
+    """The reason to mark an answer uncertain when its top probability ``top`` is under
+    LOW_CONFIDENCE (None otherwise), with the probability as every command prints it."""
+    if top >= LOW_CONFIDENCE:
+        return None
+    return f"the model is unsure (its top answer has {confidence(top)})"
+
 
 FIX_ONE = "crop the image to one digit."
 

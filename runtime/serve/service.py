@@ -57,13 +57,11 @@ class DigitService:
             out["names"] = images.names
         if images.doubts is not None:
             # Images (not JSON pixels) are judged as Classifier.classify_image judges them.
-            from ..preprocess.evidence import LOW_CONFIDENCE
+            from ..preprocess.evidence import confidence_doubt
 
             tops = pred.probabilities.max(axis=1)
             reasons = [
-                doubt
-                if doubt is not None or top >= LOW_CONFIDENCE
-                else f"the model is unsure (its top answer has {top:.0%})"
+                doubt if doubt is not None else confidence_doubt(top)
                 for doubt, top in zip(images.doubts, tops.tolist(), strict=True)
             ]
             out["uncertain"] = [r is not None for r in reasons]

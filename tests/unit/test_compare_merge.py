@@ -121,3 +121,46 @@ def test_merge_refuses_a_whole_run_document(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["compare", "merge", *map(str, _write(tmp_path, whole))])
     assert result.exit_code == 2
     assert "not a part of a sharded compare" in result.output
+
+
+def _damaged(change: str) -> dict[str, Any]:
+    part = _part(1)
+    if change == "no rows":
+        del part["rows"]
+    elif change == "rows not a list":
+        part["rows"] = {"a": 1}
+    elif change == "row of another shard":
+        part["rows"].append(_row("b", 1))
+    elif change == "row missing":
+        part["rows"].pop()
+    elif change == "row twice":
+        part["rows"].append(part["rows"][0])
+    elif change == "index over count":
+        part["shard"]["index"] = 3
+    elif change == "index zero":
+        part["shard"]["index"] = 0
+    elif change == "index not a number":
+        part["shard"]["index"] = "one"
+    return part
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("no rows", "no 'rows' list"),
+        ("rows not a list", "no 'rows' list"),
+        ("row of another shard", "trains positions [0, 2], but its rows have grid_index [0, 2, 1]"),
+        ("row missing", "trains positions [0, 2], but its rows have grid_index [0]"),
+        ("row twice", "but its rows have grid_index [0, 2, 0]"),
+        ("index over count", "shard 3/2 of a grid of 3 is not a shard"),
+        ("index zero", "shard 0/2 of a grid of 3 is not a shard"),
+        ("index not a number", "lacks a whole index, count or grid_size"),
+    ],
+)
+def test_merge_refuses_a_part_whose_rows_or_place_do_not_fit(
+    tmp_path: Path, change: str, message: str
+) -> None:
+    paths = _write(tmp_path, _damaged(change), _part(2))
+    result = CliRunner().invoke(app, ["compare", "merge", *map(str, paths)])
+    assert result.exit_code == 2, result.output
+    assert f"{paths[0]}: " in result.output and message in result.output

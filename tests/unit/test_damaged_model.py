@@ -80,9 +80,24 @@ def test_the_cap_can_be_raised_and_is_checked(
         check_file(bad)
     monkeypatch.setenv(CAP_ENV, "128")
     assert check_file(bad).largest_bytes == 100_000 * 784
-    monkeypatch.setenv(CAP_ENV, "lots")
-    with pytest.raises(ModelLoadError, match="not a positive number of MiB"):
-        check_file(bad)
+    for raw in ("lots", "inf", "-inf", "nan", "-5", "0"):
+        monkeypatch.setenv(CAP_ENV, raw)
+        with pytest.raises(ModelLoadError, match="not a positive, finite number of MiB") as caught:
+            check_file(bad)
+        assert CAP_ENV in str(caught.value) and "e.g. 256" in str(caught.value.fix), raw
+
+
+def test_an_infinite_cap_exits_2_naming_the_variable(tiny: Path) -> None:
+    env = {**os.environ, CAP_ENV: "inf"}
+    proc = subprocess.run(
+        [*CLI, "info", str(tiny / "model_int8.tflite")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"{CAP_ENV}='inf'" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_info_on_a_damaged_model_exits_2_with_a_clear_message(tiny: Path, tmp_path: Path) -> None:
