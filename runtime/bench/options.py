@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from ..cliopts import (
     require_plotting,
     threads_opt,
 )
+from ..sysinfo import BOARD_NAME
 from .config import DEFAULT_BATCHES, PIXEL_FORMS, BenchConfig, parse_batches, parse_percent
 from .errors import BenchError
 from .timing import DEFAULT_RUNS, DEFAULT_WARMUP
@@ -98,7 +98,6 @@ GATE_OPTIONS = (
     MAX_REGRESSION,
     json_opt("the verdicts"),
 )
-BOARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
 def check_board(name: str | None) -> str | None:
