@@ -200,7 +200,7 @@ def test_report_board_checks_the_id_against_the_one_pattern(bad: str) -> None:
     from edge_mnist.runtime.bench.errors import BenchError
     from edge_mnist.runtime.bench.fleet import report_board
 
-    with pytest.raises(BenchError, match="r.json: board_id"):
+    with pytest.raises(BenchError, match=r"r\.json: board_id"):
         report_board({"environment": {"board_id": bad}}, "r.json")
     assert report_board({"environment": {"board_id": "pi5.b_1-x"}}, "r.json") == "pi5.b_1-x"
 
