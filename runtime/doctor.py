@@ -113,28 +113,36 @@ def backends(only: Collection[str] | None = None) -> list[dict[str, Any]]:
         (spec, _start_import(spec) if only is None or spec.name in only else None) for spec in TABLE
     ]
     out = []
-    for spec, proc in started:
-        wheel = wheels.BY_BACKEND.get(spec.name)
-        is_installed = installed(spec)
-        problem = conflict(spec) if is_installed else None
-        import_ms, failed = _import_result(proc) if proc is not None else (None, None)
-        if spec.module is None:
-            import_ms = 0.0
-        out.append(
-            {
-                "name": spec.name,
-                "format": spec.format,
-                "installed": is_installed,
-                "version": _version(spec) if is_installed else None,
-                "usable": is_installed and problem is None and failed is None,
-                "import_ms": import_ms,
-                "problem": problem or failed,
-                "wheel_here": bool(wheel and wheel.has_wheel(system, arch, py)),
-                "pip": wheel.pip_line() if wheel else None,
-                "check": None,
-                "verify": None,
-            }
-        )
+    try:
+        for spec, proc in started:
+            wheel = wheels.BY_BACKEND.get(spec.name)
+            is_installed = installed(spec)
+            problem = conflict(spec) if is_installed else None
+            import_ms, failed = _import_result(proc) if proc is not None else (None, None)
+            if spec.module is None:
+                import_ms = 0.0
+            out.append(
+                {
+                    "name": spec.name,
+                    "format": spec.format,
+                    "installed": is_installed,
+                    "version": _version(spec) if is_installed else None,
+                    "usable": is_installed and problem is None and failed is None,
+                    "import_ms": import_ms,
+                    "problem": problem or failed,
+                    "wheel_here": bool(wheel and wheel.has_wheel(system, arch, py)),
+                    "pip": wheel.pip_line() if wheel else None,
+                    "check": None,
+                    "verify": None,
+                }
+            )
+    finally:
+        # A signal or an error mid-way must not leave import probes running for up to
+        # IMPORT_TIMEOUT: every probe still alive is killed and reaped here.
+        for _spec, proc in started:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
     return out
 
 
