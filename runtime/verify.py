@@ -31,12 +31,10 @@ from .backends import (
     pick_backend,
 )
 from .backends.rounding import check_rounding_backend
-from .engine.rounding import ROUNDINGS
+from .engine.rounding import INTERPRETER_ROUNDING, ROUNDINGS
 from .errors import EdgeMnistError, ModelLoadError
 from .golden import FLOAT, ONNXRUNTIME, GoldenVectors, margins, read_golden
 
-# Which recorded variant each interpreter backend reproduces (the numpy engine: its rounding).
-MATCHES = {"litert": "litert", "tflite-runtime": "reference", "tensorflow": "litert"}
 # Installed but not run unless named: too slow to import for a check meant to take < 1 s.
 ONLY_WHEN_NAMED = ("tensorflow",)
 
@@ -161,7 +159,7 @@ def _variants(golden: GoldenVectors, backend: str, fmt: str, rounding: str | Non
         return [FLOAT]
     if backend == NUMPY:
         return [rounding] if rounding else list(ROUNDINGS)
-    return [MATCHES.get(backend, "litert")]
+    return [INTERPRETER_ROUNDING.get(backend, "litert")]
 
 
 def _run_one(
@@ -286,3 +284,44 @@ def report_lines(report: VerifyReport) -> list[str]:
         notes.append(f"skipped {name}: {why}")
     wrap = [textwrap.fill(n, WIDTH, subsequent_indent="  ") for n in [*head, *notes]]
     return [*wrap[:2], *table, *wrap[2:]]
+
+
+def _main(argv: list[str]) -> int:
+    import argparse
+
+    from .cliopts import VERIFY_OPTIONS, add_arguments, check_output_path, is_stdout, values
+    from .jsonfile import write_json_or_stdout
+
+    p = argparse.ArgumentParser(
+        prog="python -m runtime.verify",
+        description="Check that this device computes what was exported: the golden vectors "
+        "inside MODEL on each installed backend. Exit 0 all match, 1 one does not, 2 bad input.",
+    )
+    p.add_argument("model", type=Path, help="a .tflite or .onnx model exported by edge-mnist")
+    add_arguments(p, VERIFY_OPTIONS)
+    ns = p.parse_args(argv)
+    given = values(ns, VERIFY_OPTIONS)
+    check_output_path(given["json"], "--json")
+    report = verify(ns.model, given["backend"], given["rounding"])
+    if not is_stdout(given["json"]):
+        print("\n".join(report_lines(report)))
+    if given["json"] is not None:
+        write_json_or_stdout(given["json"], report.to_dict())
+    failure = report.failure()
+    if failure is not None:
+        raise failure
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m runtime.verify MODEL [-b NAME] [--rounding R] [--json FILE]`` from a copied
+    runtime/ folder (its options are declared once, cliopts.VERIFY_OPTIONS, with the CLI's)."""
+    from .cliopts import run_main
+
+    return run_main(_main, argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

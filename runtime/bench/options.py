@@ -9,6 +9,7 @@ from typing import Any
 from ..cliopts import (
     Opt,
     backend_opt,
+    check_output_path,
     is_stdout,
     json_opt,
     plot_opt,
@@ -125,12 +126,7 @@ def bench_config(values: dict[str, Any]) -> BenchConfig:
     config.validate()
     check_board(values["board"])
     for option in ("json", "plot"):
-        target = values[option]
-        if target is not None and not is_stdout(target) and Path(target).is_dir():
-            raise BenchError(
-                f"--{option} {target} is a folder.",
-                f"give a file name, e.g. {Path(target) / ('bench.' + option.replace('plot', 'png'))}.",
-            )
+        check_output_path(values[option], f"--{option}")
     if values["plot"] is not None:
         require_plotting()
     return config
@@ -148,19 +144,15 @@ def json_to_stdout(values: dict[str, Any]) -> bool:
 
 def write_outputs(report: Any, values: dict[str, Any]) -> list[str]:
     """Write what --json and --plot ask for; return the files written (stdout is not one)."""
-    import json
-    import sys
-
+    from ..jsonfile import write_json_or_stdout
     from .render import plot_latencies
-    from .report import write_report
 
     written = []
     target = values["json"]
-    if json_to_stdout(values):
-        sys.stdout.write(json.dumps(report.data, indent=2) + "\n")
-    elif target is not None:
-        write_report(report, target)
-        written.append(str(target))
+    if target is not None:
+        write_json_or_stdout(target, report.data)
+        if not json_to_stdout(values):
+            written.append(str(target))
     if values["plot"] is not None:
         plot_latencies(report, values["plot"])
         written.append(str(values["plot"]))
