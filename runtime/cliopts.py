@@ -82,7 +82,9 @@ def backend_opt(many: bool = False) -> Opt:
 
 def threads_opt() -> Opt:
     """--threads N."""
-    return Opt("threads", ("--threads",), int, help="Interpreter threads (default: the backend's).")
+    return Opt(
+        "threads", ("--threads",), int, help="Interpreter threads (default: the backend's).", low=1
+    )
 
 
 def rounding_opt() -> Opt:
