@@ -9,6 +9,10 @@ architecture; elsewhere within the recorded step bound, with equal digits wherev
 exceeds twice the bound. Float models: every backend within the recorded tolerance.
 
 TensorFlow is checked only when named (``backend="tensorflow"``): importing it takes seconds.
+
+``python -m runtime.verify MODEL [-b NAME] [--rounding R] [--json FILE]`` (``main``) is the
+twin of 'edge-mnist verify' for a runtime/ folder copied alone onto a board; both read their
+options from cliopts.VERIFY_OPTIONS. The text report is verify_text.py's.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .backends.rounding import check_rounding_backend
 from .engine.rounding import INTERPRETER_ROUNDING, ROUNDINGS
 from .errors import EdgeMnistError, ModelLoadError
 from .golden import FLOAT, ONNXRUNTIME, GoldenVectors, margins, read_golden
+from .verify_text import report_lines
 
 # Installed but not run unless named: too slow to import for a check meant to take < 1 s.
 ONLY_WHEN_NAMED = ("tensorflow",)
@@ -226,64 +231,6 @@ def verify(
         checks=checks,
         skipped=skipped,
     )
-
-
-WIDTH = 80
-
-
-def report_lines(report: VerifyReport) -> list[str]:
-    """The report as text that fits 80 columns."""
-    import textwrap
-
-    from .textfmt import align
-
-    g = report.golden
-    head = [
-        report.model,
-        f"{g['count']} golden vectors ({g['dtype']}), recorded on {g['machine']} for: "
-        f"{', '.join(g['variants'])}",
-    ]
-    rows = [("backend", "version", "expected", "result", "largest diff", "time")]
-    for c in report.checks:
-        if c.error:
-            result, diff = "ERROR", "-"
-        else:
-            result = "ok" if c.ok else f"FAIL {len(c.mismatched)}/{c.vectors}"
-            diff = (
-                f"{c.largest_difference:g} {c.unit}"
-                if c.unit == "steps"
-                else (f"{c.largest_difference:.1e}")
-            )
-        rows.append(
-            (
-                c.backend,
-                c.version.split(" (")[0][:16],
-                c.expected,
-                result,
-                diff,
-                f"{c.seconds * 1000:.0f} ms",
-            )
-        )
-    table = align(rows, right=frozenset({4, 5}))
-    notes = []
-    for c in report.checks:
-        if c.error:
-            notes.append(f"{c.backend}: {c.error}")
-        elif c.mode == "bound":
-            notes.append(
-                f"{c.backend}: {report.machine} is not {g['machine']}, where the outputs were "
-                f"recorded: allowed {c.allowed:g} steps, equal digits where the margin is wider."
-            )
-        if not c.ok and not c.error:
-            notes.append(
-                f"{c.backend}: vector {c.worst_vector} differs most from {c.expected!r} "
-                f"({c.largest_difference:g} {c.unit}, allowed {c.allowed:g}); "
-                f"failing vectors: {', '.join(map(str, c.mismatched))}"
-            )
-    for name, why in report.skipped.items():
-        notes.append(f"skipped {name}: {why}")
-    wrap = [textwrap.fill(n, WIDTH, subsequent_indent="  ") for n in [*head, *notes]]
-    return [*wrap[:2], *table, *wrap[2:]]
 
 
 def _main(argv: list[str]) -> int:
