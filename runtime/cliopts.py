@@ -130,9 +130,10 @@ def bounded(o: Opt) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         value = o.type(text)
         if (o.low is not None and value < o.low) or (o.high is not None and value > o.high):
-            low = "-inf" if o.low is None else f"{o.low:g}"
-            high = "inf" if o.high is None else f"{o.high:g}"
-            raise argparse.ArgumentTypeError(f"{text} is not in the range {low} to {high}")
+            # Worded as Typer (click) words it, so both front ends say the same.
+            low = "" if o.low is None else f"{o.low:g}<="
+            high = "" if o.high is None else f"<={o.high:g}"
+            raise argparse.ArgumentTypeError(f"{text} is not in the range {low}x{high}.")
         return value
 
     convert.__name__ = o.type.__name__  # argparse names the type in "invalid int value"

@@ -108,6 +108,16 @@ def test_argparse_honours_the_bounds_typer_enforces(capsys: pytest.CaptureFixtur
             build_parser().parse_args(["m.tflite", *bad])
         assert exc.value.code == 2
         assert "is not in the range" in capsys.readouterr().err
+    typer = subprocess.run(
+        [PY, "-m", "edge_mnist", "serve", "m.tflite", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert typer.returncode == 2 and "70000 is not in the range 0<=x<=65535." in typer.stderr
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["m.tflite", "--port", "70000"])
+    assert "70000 is not in the range 0<=x<=65535." in capsys.readouterr().err
     ns = build_parser().parse_args(["m.tflite", "--port", "65535", "--threads", "1"])
     assert (ns.port, ns.threads) == (65535, 1)
     p = argparse.ArgumentParser()
