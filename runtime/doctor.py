@@ -108,11 +108,13 @@ def backends(only: Collection[str] | None = None) -> list[dict[str, Any]]:
     are not imported: their entry comes from the package metadata alone."""
     system, arch, py = wheels.here()
     # The imports run side by side.
-    started = [
-        (spec, _start_import(spec) if only is None or spec.name in only else None) for spec in TABLE
-    ]
+    started: list[tuple[BackendSpec, subprocess.Popen[str] | None]] = []
     out = []
     try:
+        for spec in TABLE:
+            started.append(
+                (spec, _start_import(spec) if only is None or spec.name in only else None)
+            )
         for spec, proc in started:
             wheel = wheels.BY_BACKEND.get(spec.name)
             is_installed = installed(spec)
