@@ -25,16 +25,12 @@ import numpy as np
 
 from edge_mnist.runtime.backends import conflict, spec_for
 from edge_mnist.runtime.engine import ROUNDINGS, Engine
-from edge_mnist.runtime.errors import EdgeMnistError, InvalidInputError
+from edge_mnist.runtime.engine.rounding import INTERPRETER_ROUNDING
+from edge_mnist.runtime.errors import InvalidInputError
 from edge_mnist.runtime.textfmt import align
 
 # Interpreter -> the engine variant that gives its bytes on all 10,000 test images.
-EXPECTED = {
-    "litert": "litert",
-    "litert-builtin": "reference",
-    "tflite-runtime": "reference",
-    "tflite-micro": "tflm",
-}
+EXPECTED = INTERPRETER_ROUNDING
 Runner = Callable[[Path, np.ndarray], np.ndarray]
 
 
@@ -210,30 +206,28 @@ def _images(limit: int | None) -> np.ndarray:
     return images[:limit] if limit else images
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str]) -> int:
+    from edge_mnist.runtime.cliopts import check_output_path, is_stdout
+    from edge_mnist.runtime.jsonfile import write_json_or_stdout
+
     parser = argparse.ArgumentParser(prog="python -m edge_mnist.conformance", description=__doc__)
     parser.add_argument("model", type=Path, help="the int8 .tflite model")
     parser.add_argument("--json", metavar="FILE", help="write the table as JSON ('-': stdout)")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N test images")
     args = parser.parse_args(argv)
-    try:
-        report = conformance(args.model, _images(args.limit))
-    except EdgeMnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    if args.json != "-":
+    check_output_path(args.json, "--json")
+    report = conformance(args.model, _images(args.limit))
+    if not is_stdout(args.json):
         print("\n".join(render(report)))
     if args.json:
-        from edge_mnist.runtime.cliopts import is_stdout
-        from edge_mnist.runtime.jsonfile import write_json
-
-        if is_stdout(args.json):
-            import json
-
-            print(json.dumps(report, indent=2))
-        else:
-            write_json(Path(args.json), report)
+        write_json_or_stdout(args.json, report)
     return 1 if report["failures"] else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from edge_mnist.runtime.cliopts import run_main
+
+    return run_main(_main, argv)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edge_mnist.errors import UsageError
 from edge_mnist.runtime.atomic import NO_SPACE_ERRNOS, atomic_path, output_error
+from edge_mnist.runtime.cliopts import check_output_path
 from edge_mnist.runtime.errors import OutputError
 
 
@@ -33,12 +33,13 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def check_output_file(path: Path | None) -> None:
-    """Fail now, not after minutes of work, when a report cannot be written at ``path``."""
+def check_output_file(path: Path | None, option: str = "the output") -> None:
+    """Fail now, not after minutes of work, when a report cannot be written at ``path``: a
+    folder is refused (runtime/cliopts.check_output_path); on the host, unlike a board, the
+    file's folder is also created, or refused when it cannot be written."""
     if path is None:
         return
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder; give a file name for the report.")
+    check_output_path(path, option)
     ensure_dir(path.parent)
 
 

@@ -2,15 +2,16 @@
 (with a model) whether each backend loads and runs it.
 
 ``diagnose()`` returns a JSON-ready report (schema: doctor.schema.json, beside this module);
-``render()`` prints it in 80 columns. It reads the backend table (backends.TABLE), the wheel
-table (wheels.py) and the machine facts of sysinfo.py, and never fails for what it finds: a
+``render()`` (doctor_text.py) prints it in 80 columns. It reads the backend table
+(backends.TABLE), the wheel table (wheels.py) and the machine facts of sysinfo.py, and never fails for what it finds: a
 backend that will not import, a damaged model, a missing package are findings. Each installed
 interpreter is imported in a child process, because a wheel built for a newer CPU dies of
 SIGILL on import, and that must be a line in the report, not the end of the doctor.
 
 With a model, each backend that runs its format loads it and classifies one blank image
-("check"); ``verify`` (golden vectors) is reported per backend as null until the verify
-module is part of this build.
+("check") and, when the model carries golden vectors (``verify_available``), runs them as
+'verify' does ("verify": ok, the largest difference and its vector, the time); null for a
+backend that cannot run the model.
 """
 
 from __future__ import annotations
@@ -30,11 +31,10 @@ import numpy as np
 
 from . import sysinfo, wheels
 from .backends import TABLE, TFLITE, BackendSpec, conflict, detect_format, installed
-from .textfmt import align
+from .doctor_text import render
 
 SCHEMA = Path(__file__).with_name("doctor.schema.json")
 SCHEMA_VERSION = 1
-VERIFY_NOTE = "verify: not available in this build"
 # Imports the interpreter module named by argv[1] and says how long it took.
 _IMPORT = (
     "import importlib, json, sys, time; t = time.perf_counter(); "
@@ -42,7 +42,6 @@ _IMPORT = (
     "print(json.dumps({'ms': round((time.perf_counter() - t) * 1e3, 1)}))"
 )
 IMPORT_TIMEOUT = 120.0
-WIDTH = 80
 
 
 def machine() -> dict[str, Any]:
@@ -109,32 +108,42 @@ def backends(only: Collection[str] | None = None) -> list[dict[str, Any]]:
     are not imported: their entry comes from the package metadata alone."""
     system, arch, py = wheels.here()
     # The imports run side by side.
-    started = [
-        (spec, _start_import(spec) if only is None or spec.name in only else None) for spec in TABLE
-    ]
+    started: list[tuple[BackendSpec, subprocess.Popen[str] | None]] = []
     out = []
-    for spec, proc in started:
-        wheel = wheels.BY_BACKEND.get(spec.name)
-        is_installed = installed(spec)
-        problem = conflict(spec) if is_installed else None
-        import_ms, failed = _import_result(proc) if proc is not None else (None, None)
-        if spec.module is None:
-            import_ms = 0.0
-        out.append(
-            {
-                "name": spec.name,
-                "format": spec.format,
-                "installed": is_installed,
-                "version": _version(spec) if is_installed else None,
-                "usable": is_installed and problem is None and failed is None,
-                "import_ms": import_ms,
-                "problem": problem or failed,
-                "wheel_here": bool(wheel and wheel.has_wheel(system, arch, py)),
-                "pip": wheel.pip_line() if wheel else None,
-                "check": None,
-                "verify": None,
-            }
-        )
+    try:
+        for spec in TABLE:
+            started.append(
+                (spec, _start_import(spec) if only is None or spec.name in only else None)
+            )
+        for spec, proc in started:
+            wheel = wheels.BY_BACKEND.get(spec.name)
+            is_installed = installed(spec)
+            problem = conflict(spec) if is_installed else None
+            import_ms, failed = _import_result(proc) if proc is not None else (None, None)
+            if spec.module is None:
+                import_ms = 0.0
+            out.append(
+                {
+                    "name": spec.name,
+                    "format": spec.format,
+                    "installed": is_installed,
+                    "version": _version(spec) if is_installed else None,
+                    "usable": is_installed and problem is None and failed is None,
+                    "import_ms": import_ms,
+                    "problem": problem or failed,
+                    "wheel_here": bool(wheel and wheel.has_wheel(system, arch, py)),
+                    "pip": wheel.pip_line() if wheel else None,
+                    "check": None,
+                    "verify": None,
+                }
+            )
+    finally:
+        # A signal or an error mid-way must not leave import probes running for up to
+        # IMPORT_TIMEOUT: every probe still alive is killed and reaped here.
+        for _spec, proc in started:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
     return out
 
 
@@ -162,6 +171,7 @@ def check_model(
     from .errors import EdgeMnistError
 
     fmt = detect_format(path)
+    golden = has_golden(path)
     blank = np.zeros((28, 28), np.float32)
     for e in entries:
         if e["format"] != fmt or not e["usable"] or (only is not None and e["name"] not in only):
@@ -175,7 +185,49 @@ def check_model(
             e["check"] = {"ok": False, "load_ms": None, "digit": None, "error": exc.problem}
             continue
         e["check"] = {"ok": True, "load_ms": round(load_ms, 1), "digit": digit, "error": None}
+        if golden:
+            e["verify"] = verify_backend(path, e["name"])
     return fmt
+
+
+def has_golden(path: Path) -> bool:
+    """Whether ``path`` carries golden vectors that this runtime can read."""
+    from .errors import EdgeMnistError
+    from .golden import read_golden
+
+    try:
+        return read_golden(path) is not None
+    except EdgeMnistError:  # a damaged blob: the check reports the file, verify cannot run
+        return False
+
+
+def verify_backend(path: Path, name: str) -> dict[str, Any]:
+    """'verify' on one backend, summed up: ok, the largest difference (in its unit) and the
+    vector it is on, the seconds taken, the error (all rounding variants, for numpy)."""
+    from .errors import EdgeMnistError
+    from .verify import verify
+
+    start = time.perf_counter()
+    try:
+        checks = verify(path, name).checks
+    except EdgeMnistError as exc:
+        return {
+            "ok": False,
+            "largest_difference": None,
+            "unit": None,
+            "vector": None,
+            "seconds": round(time.perf_counter() - start, 3),
+            "error": exc.problem,
+        }
+    worst = max(checks, key=lambda c: (not c.ok, c.largest_difference))
+    return {
+        "ok": all(c.ok for c in checks),
+        "largest_difference": worst.largest_difference,
+        "unit": worst.unit,
+        "vector": worst.worst_vector,
+        "seconds": round(time.perf_counter() - start, 3),
+        "error": worst.error,
+    }
 
 
 def diagnose(model: Path | None = None, only: Collection[str] | None = None) -> dict[str, Any]:
@@ -184,122 +236,58 @@ def diagnose(model: Path | None = None, only: Collection[str] | None = None) -> 
     entries = backends(only)
     fmt = TFLITE
     model_doc = None
+    golden = False
     if model is not None:
         fmt = check_model(Path(model), entries, only)
         model_doc = {"path": str(model), "format": fmt}
+        golden = has_golden(Path(model))
     return {
         "schema_version": SCHEMA_VERSION,
         "machine": machine(),
         "backends": entries,
         "recommended": recommend(entries, fmt),
         "model": model_doc,
-        "verify_available": False,
+        "verify_available": golden,
     }
 
 
-def _status(e: dict[str, Any]) -> str:
-    if e["usable"]:
-        return "ok"
-    if e["installed"]:
-        return "cannot run"
-    return "not installed" if e["wheel_here"] else "no wheel here"
+def run_doctor(model: Path | None, backend: str | None) -> dict[str, Any]:
+    """Both front ends' doctor: bad usage refused before any work (an unknown backend, a
+    missing or foreign model file), then the report."""
+    if backend is not None:
+        from .backends import spec_for
+
+        spec_for(backend)
+    if model is not None:
+        detect_format(model)
+    return diagnose(model, None if backend is None else (backend,))
 
 
-def _check_text(e: dict[str, Any]) -> str:
-    check = e["check"]
-    if check is None:
-        return "-"
-    if not check["ok"]:
-        return "failed (below)"
-    return f"{check['load_ms']:.0f} ms, digit {check['digit']}"
-
-
-def _wrap(line: str, width: int = WIDTH) -> list[str]:
-    import textwrap
-
-    if len(line) <= width:
-        return [line]
-    indent = " " * (len(line) - len(line.lstrip()) + 4)
-    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
-
-
-def render(report: dict[str, Any]) -> str:
-    """The report as text of at most 80 columns."""
-    m = report["machine"]
-    features = m["cpu_features"]
-    if features is None:
-        feature_text = "not readable here"
-    else:
-        have = [f for f, ok in features.items() if ok]
-        lack = [f for f, ok in features.items() if not ok]
-        feature_text = " ".join(have) or "none"
-        feature_text += f"; lacks {' '.join(lack)}" if lack else ""
-    lines = ["Machine"]
-    lines += align(
-        [
-            [
-                "  system",
-                f"{m['system']} {m['architecture']}, Python {m['python']}, numpy {m['numpy']}",
-            ],
-            ["  os", m["os"]],
-            ["  board", m["board"] or "-"],
-            ["  cpu", f"{m['cpu_model']}, {m['cores']} cores"],
-            ["  features", feature_text],
-        ]
-    )
-    rows = [["  backend", "format", "status", "version", "import", "model load"]]
-    for e in report["backends"]:
-        ms = "-" if not e["import_ms"] else f"{e['import_ms']:.0f} ms"
-        rows.append(
-            [f"  {e['name']}", e["format"], _status(e), e["version"] or "-", ms, _check_text(e)]
-        )
-    lines += ["", "Backends", *align(rows)]
-    problems = [f"  {e['name']}: {e['problem']}" for e in report["backends"] if e["problem"]]
-    for e in report["backends"]:
-        if e["check"] is not None and not e["check"]["ok"]:
-            problems.append(f"  {e['name']} on the model: {e['check']['error']}")
-    if problems:
-        lines += ["", "Problems", *problems]
-    can = [
-        [f"  {e['name']}", e["pip"]]
-        for e in report["backends"]
-        if e["wheel_here"] and not e["installed"] and e["pip"]
-    ]
-    if can:
-        lines += ["", "Could be installed here", *align(can)]
-    rec = report["recommended"]
-    if rec is None:
-        lines += ["", "Recommended: nothing runs this format here; use the .tflite model."]
-    elif rec["installed"]:
-        lines += ["", f"Recommended: {rec['backend']} (installed)."]
-    else:
-        lines += ["", f"Recommended: {rec['backend']} ({rec['why']}): {rec['pip']}"]
-    if report["model"] is not None and not report["verify_available"]:
-        lines.append(VERIFY_NOTE + ".")
-    return "\n".join(w for line in lines for w in _wrap(line))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m runtime.doctor [MODEL] [--json FILE]`` from a copied runtime/ folder."""
+def _main(argv: list[str]) -> int:
     import argparse
 
-    from .cliopts import is_stdout
-    from .errors import EdgeMnistError
-    from .jsonfile import write_json
+    from .cliopts import DOCTOR_OPTIONS, add_arguments, check_output_path, is_stdout, values
+    from .jsonfile import write_json_or_stdout
 
     p = argparse.ArgumentParser(prog="python -m runtime.doctor", description=__doc__)
     p.add_argument("model", nargs="?", type=Path, help="a .tflite or .onnx model to check")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write JSON there ('-': stdout)")
-    args = p.parse_args(argv)
-    try:
-        report = diagnose(args.model)
-        if args.json is not None and not is_stdout(args.json):
-            write_json(args.json, report)
-    except EdgeMnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print(json.dumps(report, indent=2) if is_stdout(args.json) else render(report))
+    add_arguments(p, DOCTOR_OPTIONS)
+    ns = p.parse_args(argv)
+    given = values(ns, DOCTOR_OPTIONS)
+    check_output_path(given["json"], "--json")
+    report = run_doctor(ns.model, given["backend"])
+    if not is_stdout(given["json"]):
+        print(render(report))
+    if given["json"] is not None:
+        write_json_or_stdout(given["json"], report)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m runtime.doctor [MODEL] [-b NAME] [--json FILE]`` from a copied runtime/."""
+    from .cliopts import run_main
+
+    return run_main(_main, argv)
 
 
 if __name__ == "__main__":

@@ -47,11 +47,28 @@ def read_json(
         raise fail(f"not valid JSON: {exc}") from None
 
 
+def dumps(obj: Any) -> str:
+    """The one JSON text of a report: indented, a final newline; values JSON lacks (a Path, a
+    date) written as their str()."""
+    return json.dumps(obj, indent=2, default=str) + "\n"
+
+
 def write_json(target: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON with a final newline, atomically (OutputError if it cannot)."""
     # Imported here: tempfile is slow to import, and a device that only reads JSON never needs it.
     from .atomic import atomic_path
 
-    text = json.dumps(obj, indent=2) + "\n"
+    text = dumps(obj)
     with atomic_path(Path(target), suffix=".json") as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_or_stdout(target: str | Path, obj: Any) -> None:
+    """--json FILE: ``obj`` written atomically to FILE, or to stdout for '-' (the same bytes)."""
+    import sys
+
+    if str(target) == "-":  # cliopts.STDOUT (not imported: cliopts imports the backend table)
+        sys.stdout.write(dumps(obj))
+        sys.stdout.flush()
+    else:
+        write_json(target, obj)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -203,11 +204,18 @@ def environment(threads: int | None = None) -> dict[str, Any]:
     }
 
 
-def board_id(env: dict[str, Any]) -> str:
-    """A short, file-name-safe id for the machine in ``env`` (an environment() block): the Pi
-    model where the device tree names one (``raspberry-pi-5-model-b-rev-1-0``), else the host
-    name and CPU. ``bench --board NAME`` overrides it; ``bench gate`` matches baselines by it."""
-    import re
+# The one rule for a board id: it names a baseline file (``baselines/<id>.json``), so only
+# file-name-safe characters, no '/' and no leading '.' (no path traversal, no hidden files).
+# The pattern is repeated in bench/report.schema.json and the fleet schemas' board_id.
+BOARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
-    name = env.get("board") or f"{platform.node() or 'host'} {env.get('cpu_model') or ''}"
+
+def board_id(env: dict[str, Any], host: str | None = None) -> str:
+    """A short, file-name-safe id for the machine in ``env`` (an environment() block): the Pi
+    model where the device tree names one (``raspberry-pi-5-model-b-rev-1-0``), else ``host``
+    and the CPU. ``bench --board NAME`` overrides it; ``bench gate`` matches baselines by it.
+
+    ``host`` is given only when recording on the machine itself; a report read elsewhere is
+    identified by its own fields alone (the reader's host name says nothing about the board)."""
+    name = env.get("board") or f"{host or 'host'} {env.get('cpu_model') or ''}"
     return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")[:80] or "unknown"

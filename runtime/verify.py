@@ -9,6 +9,10 @@ architecture; elsewhere within the recorded step bound, with equal digits wherev
 exceeds twice the bound. Float models: every backend within the recorded tolerance.
 
 TensorFlow is checked only when named (``backend="tensorflow"``): importing it takes seconds.
+
+``python -m runtime.verify MODEL [-b NAME] [--rounding R] [--json FILE]`` (``main``) is the
+twin of 'edge-mnist verify' for a runtime/ folder copied alone onto a board; both read their
+options from cliopts.VERIFY_OPTIONS. The text report is verify_text.py's.
 """
 
 from __future__ import annotations
@@ -31,12 +35,11 @@ from .backends import (
     pick_backend,
 )
 from .backends.rounding import check_rounding_backend
-from .engine.rounding import ROUNDINGS
+from .engine.rounding import INTERPRETER_ROUNDING, ROUNDINGS
 from .errors import EdgeMnistError, ModelLoadError
 from .golden import FLOAT, ONNXRUNTIME, GoldenVectors, margins, read_golden
+from .verify_text import report_lines
 
-# Which recorded variant each interpreter backend reproduces (the numpy engine: its rounding).
-MATCHES = {"litert": "litert", "tflite-runtime": "reference", "tensorflow": "litert"}
 # Installed but not run unless named: too slow to import for a check meant to take < 1 s.
 ONLY_WHEN_NAMED = ("tensorflow",)
 
@@ -161,7 +164,7 @@ def _variants(golden: GoldenVectors, backend: str, fmt: str, rounding: str | Non
         return [FLOAT]
     if backend == NUMPY:
         return [rounding] if rounding else list(ROUNDINGS)
-    return [MATCHES.get(backend, "litert")]
+    return [INTERPRETER_ROUNDING.get(backend, "litert")]
 
 
 def _run_one(
@@ -230,59 +233,42 @@ def verify(
     )
 
 
-WIDTH = 80
+def _main(argv: list[str]) -> int:
+    import argparse
+
+    from .cliopts import VERIFY_OPTIONS, add_arguments, check_output_path, is_stdout, values
+    from .jsonfile import write_json_or_stdout
+
+    p = argparse.ArgumentParser(
+        prog="python -m runtime.verify",
+        description="Check that this device computes what was exported: the golden vectors "
+        "inside MODEL on each installed backend. Exit 0 all match, 1 one does not, 2 bad input.",
+    )
+    p.add_argument("model", type=Path, help="a .tflite or .onnx model exported by edge-mnist")
+    add_arguments(p, VERIFY_OPTIONS)
+    ns = p.parse_args(argv)
+    given = values(ns, VERIFY_OPTIONS)
+    check_output_path(given["json"], "--json")
+    report = verify(ns.model, given["backend"], given["rounding"])
+    if not is_stdout(given["json"]):
+        print("\n".join(report_lines(report)))
+    if given["json"] is not None:
+        write_json_or_stdout(given["json"], report.to_dict())
+    failure = report.failure()
+    if failure is not None:
+        raise failure
+    return 0
 
 
-def report_lines(report: VerifyReport) -> list[str]:
-    """The report as text that fits 80 columns."""
-    import textwrap
+def main(argv: list[str] | None = None) -> int:
+    """``python -m runtime.verify MODEL [-b NAME] [--rounding R] [--json FILE]`` from a copied
+    runtime/ folder (its options are declared once, cliopts.VERIFY_OPTIONS, with the CLI's)."""
+    from .cliopts import run_main
 
-    from .textfmt import align
+    return run_main(_main, argv)
 
-    g = report.golden
-    head = [
-        report.model,
-        f"{g['count']} golden vectors ({g['dtype']}), recorded on {g['machine']} for: "
-        f"{', '.join(g['variants'])}",
-    ]
-    rows = [("backend", "version", "expected", "result", "largest diff", "time")]
-    for c in report.checks:
-        if c.error:
-            result, diff = "ERROR", "-"
-        else:
-            result = "ok" if c.ok else f"FAIL {len(c.mismatched)}/{c.vectors}"
-            diff = (
-                f"{c.largest_difference:g} {c.unit}"
-                if c.unit == "steps"
-                else (f"{c.largest_difference:.1e}")
-            )
-        rows.append(
-            (
-                c.backend,
-                c.version.split(" (")[0][:16],
-                c.expected,
-                result,
-                diff,
-                f"{c.seconds * 1000:.0f} ms",
-            )
-        )
-    table = align(rows, right=frozenset({4, 5}))
-    notes = []
-    for c in report.checks:
-        if c.error:
-            notes.append(f"{c.backend}: {c.error}")
-        elif c.mode == "bound":
-            notes.append(
-                f"{c.backend}: {report.machine} is not {g['machine']}, where the outputs were "
-                f"recorded: allowed {c.allowed:g} steps, equal digits where the margin is wider."
-            )
-        if not c.ok and not c.error:
-            notes.append(
-                f"{c.backend}: vector {c.worst_vector} differs most from {c.expected!r} "
-                f"({c.largest_difference:g} {c.unit}, allowed {c.allowed:g}); "
-                f"failing vectors: {', '.join(map(str, c.mismatched))}"
-            )
-    for name, why in report.skipped.items():
-        notes.append(f"skipped {name}: {why}")
-    wrap = [textwrap.fill(n, WIDTH, subsequent_indent="  ") for n in [*head, *notes]]
-    return [*wrap[:2], *table, *wrap[2:]]
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -9,7 +9,6 @@ reader went away (see signals.py).
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -241,38 +240,21 @@ def run(args: list[str] | None = None) -> None:
         gc.freeze()
 
 
-def emit_json(obj: Any) -> None:
-    """Machine-readable output on stdout."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
-
-
 def check_output(target: Any, option: str = "--json") -> None:
-    """Refuse an output path that cannot be written before any work is done ('-' is stdout)."""
-    from edge_mnist.runtime.cliopts import is_stdout
+    """Refuse an output path that is a folder before any work is done ('-' is stdout)."""
+    from edge_mnist.runtime.cliopts import check_output_path
 
-    if target is None or is_stdout(target):
-        return
-    from pathlib import Path
-
-    if Path(target).is_dir():
-        raise EdgeMnistError(
-            f"{option} {target} is a folder.",
-            f"give a file name, e.g. {Path(target) / 'report.json'}.",
-        )
+    check_output_path(target, option)
 
 
 def write_json_out(target: Any, obj: Any) -> bool:
     """--json FILE: write ``obj`` there atomically, or on stdout for '-'. True when it went to a
     file (the caller may say so); nothing is written for None."""
     from edge_mnist.runtime.cliopts import is_stdout
+    from edge_mnist.runtime.jsonfile import write_json_or_stdout
 
     if target is None:
         return False
-    if is_stdout(target):
-        emit_json(obj)
-        return False
-    from edge_mnist.runtime.jsonfile import write_json
-
     with handled():  # a signal now removes the temporary file (signals.py)
-        write_json(target, obj)
-    return True
+        write_json_or_stdout(target, obj)
+    return not is_stdout(target)

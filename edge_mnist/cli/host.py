@@ -212,8 +212,8 @@ def check(
 
     from .render import gate_table
 
-    check_output_file(None if is_stdout(json_file) else json_file)
-    check_output_file(junit)
+    check_output_file(None if is_stdout(json_file) else json_file, "--json")
+    check_output_file(junit, "--junit")
     report = run_gate(
         artifacts, max_drop, baseline, tolerance, data_dir, strict=strict, backend=backend
     )

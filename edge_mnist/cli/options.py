@@ -38,7 +38,8 @@ Rounding = Annotated[
     typer.Option("--rounding", metavar="R", help=ROUNDING_HELP, show_default=False),
 ]
 Threads = Annotated[
-    int | None, typer.Option(help="Interpreter threads (default: the backend's choice).")
+    int | None,
+    typer.Option(help="Interpreter threads (default: the backend's choice).", min=1),
 ]
 Limit = Annotated[
     int | None,

@@ -95,8 +95,8 @@ def robustness(
     from edge_mnist.runtime.cliopts import is_stdout, require_plotting
     from edge_mnist.runtime.jsonfile import write_json
 
-    check_output_file(None if is_stdout(json_file) else json_file)
-    check_output_file(plot)
+    check_output_file(None if is_stdout(json_file) else json_file, "--json")
+    check_output_file(plot, "--plot")
     if plot is not None:
         require_plotting()
     progress = _progress()

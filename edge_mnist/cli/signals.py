@@ -7,7 +7,7 @@ stderr and exits 128 + the signal number, as a shell reports a job killed by it:
 Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP. A signal that is ignored when the command
 starts (``nohup`` ignores SIGHUP) stays ignored.
 
-Device commands that write no file until their very end (predict, info, verify, doctor) keep
+Device commands that write no file until their very end (predict, info, verify) keep
 the default disposition instead: SIGTERM and SIGHUP end them at once, even inside an
 interpreter's native code, which a Python handler would wait for (a damaged model once kept
 ai-edge-litert allocating for minutes, and a SIGTERM took another 130 s to act). The shell
@@ -34,7 +34,8 @@ HANDLED = ("SIGTERM", "SIGHUP")
 # Commands that end at once on SIGTERM/SIGHUP (see above). bench is not one: it keeps handlers
 # so that its reports and plots are never left half-written, and its only long native call,
 # loading a damaged model, is refused by the size check first (runtime/engine/bounds.py).
-ENDS_AT_ONCE = frozenset({"predict", "info", "verify", "doctor"})
+# doctor is not one either: its import probes are child processes, which its ``finally`` kills.
+ENDS_AT_ONCE = frozenset({"predict", "info", "verify"})
 
 
 class Interrupted(KeyboardInterrupt):

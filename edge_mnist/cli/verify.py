@@ -1,20 +1,23 @@
 """edge-mnist verify: does this device compute what was exported? (device side: numpy, Pillow
-and the installed interpreters; no host modules)."""
+and the installed interpreters; no host modules). Its options are declared once, in
+runtime/cliopts.py (VERIFY_OPTIONS), with ``python -m edge_mnist.runtime.verify``."""
 
-from __future__ import annotations
+# No "from __future__ import annotations": spec_options re-signs the command, and Typer must
+# see the parameters' real Annotated types (a string one would make MODEL an option).
+
+from typing import Any
+
+from edge_mnist.runtime.cliopts import VERIFY_OPTIONS
 
 from .app import app, check_output, err, write_json_out
 from .consoles import escape
-from .options import Backend, JsonOut, ModelArg, Rounding
+from .options import ModelArg
+from .specs import spec_options
 
 
 @app.command()
-def verify(
-    model: ModelArg,
-    backend: Backend = None,
-    rounding: Rounding = None,
-    json_file: JsonOut = None,
-) -> None:
+@spec_options(VERIFY_OPTIONS)
+def verify(values: dict[str, Any], model: ModelArg) -> None:
     """Check that this device computes what was exported: run the golden vectors inside the
     model through each installed backend (or the one named) and compare them exactly with the
     outputs recorded for the arithmetic that backend reproduces.
@@ -27,8 +30,9 @@ def verify(
     from edge_mnist.runtime.verify import report_lines
     from edge_mnist.runtime.verify import verify as run_verify
 
+    json_file = values["json"]
     check_output(json_file)
-    report = run_verify(model, backend, rounding)
+    report = run_verify(model, values["backend"], values["rounding"])
     if not is_stdout(json_file):
         from .plain import emit
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..errors import InvalidInputError
-
-NUMPY = "numpy"
+from . import NUMPY  # imported lazily by the package (predict never loads this module)
 
 
 def check_rounding_backend(backend: str | None, rounding: str | None) -> str | None:

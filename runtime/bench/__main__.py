@@ -10,8 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cliopts import add_arguments, values
-from ..errors import EdgeMnistError
+from ..cliopts import add_arguments, run_main, values
 from .data import load_test_images
 from .options import (
     DIFF_OPTIONS,
@@ -81,19 +80,16 @@ def _run(args: list[str]) -> int:
     return 0
 
 
+def _dispatch(args: list[str]) -> int:
+    if args[:1] == ["diff"]:
+        return _diff(args[1:])
+    if args[:1] in (["table"], ["gate"]):
+        return _fleet(args[0], args[1:])
+    return _run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if args[:1] == ["diff"]:
-            return _diff(args[1:])
-        if args[:1] in (["table"], ["gate"]):
-            return _fleet(args[0], args[1:])
-        return _run(args)
-    except EdgeMnistError as exc:
-        print(f"error: {exc.problem}", file=sys.stderr)
-        if exc.fix:
-            print(f"fix: {exc.fix}", file=sys.stderr)
-        return exc.exit_code
+    return run_main(_dispatch, argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..sysinfo import board_id
+from ..sysinfo import BOARD_NAME, board_id
 from .errors import BenchError, BenchRegressionError
 from .report import RAW, ReportDiff, diff_reports, read_report
 
@@ -24,10 +24,23 @@ GATE_SCHEMA_FILE = Path(__file__).with_name("fleet-gate.schema.json")
 NOT_THROTTLED = ("0x0", "0")
 
 
-def report_board(report: dict[str, Any]) -> str:
-    """The board id a report was recorded under (derived for reports made before --board)."""
+def report_board(report: dict[str, Any], source: str) -> str:
+    """The board id a report (read from ``source``) was recorded under, checked: it names the
+    baseline file ``<id>.json``, so an id like '../../x' is refused (BenchError, exit 2).
+
+    Reports made before --board carry none: theirs is derived from their own environment
+    fields (board, cpu_model) only, never the host name of the machine reading them."""
     env = report["environment"]
-    return str(env.get("board_id") or board_id(env))
+    board = env.get("board_id")
+    if board is None:
+        board = board_id(env)
+    if not isinstance(board, str) or not BOARD_NAME.match(board):
+        raise BenchError(
+            f"{source}: board_id {board!r} is not a usable board name.",
+            "record the report again with 'bench --board NAME' (letters, digits, '-', '_' and "
+            "'.', not starting with '.'), or correct environment.board_id in the report.",
+        )
+    return board
 
 
 def _flags(env: dict[str, Any]) -> list[str]:
@@ -69,7 +82,7 @@ def fleet_rows(reports: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]
                     continue
                 rows.append(
                     {
-                        "board_id": report_board(report),
+                        "board_id": report_board(report, source),
                         "board": _board(env),
                         "model": m["name"],
                         "backend": m["backend"],
@@ -178,7 +191,7 @@ def fleet_gate(
     reports = _read_all(paths)
     missing = []
     for source, report in reports:
-        board = report_board(report)
+        board = report_board(report, source)
         if not (baselines / f"{board}.json").is_file():
             missing.append(
                 f"{source}: board {board} has no baseline {baselines / (board + '.json')}; "
@@ -192,7 +205,7 @@ def fleet_gate(
         )
     verdicts = []
     for source, report in reports:
-        board = report_board(report)
+        board = report_board(report, source)
         path = baselines / f"{board}.json"
         diff = diff_reports(read_report(path), report, max_regression_pct)
         verdicts.append(BoardVerdict(board, source, str(path), diff))

@@ -3,15 +3,12 @@ bench``): the options' values in, text out through ``say``, JSON and PNG files w
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..cliopts import is_stdout, require_plotting
-from ..jsonfile import write_json
-from .errors import BenchError
+from ..cliopts import check_output_path, is_stdout, require_plotting
+from ..jsonfile import write_json_or_stdout
 from .options import threshold
 
 Say = Callable[[str], None]
@@ -19,9 +16,7 @@ Say = Callable[[str], None]
 
 def _check_targets(values: dict[str, Any]) -> None:
     for option in ("json", "plot"):
-        target = values.get(option)
-        if target is not None and not is_stdout(target) and Path(target).is_dir():
-            raise BenchError(f"--{option} {target} is a folder.", "give a file name.")
+        check_output_path(values.get(option), f"--{option}")
     if values.get("plot") is not None:
         require_plotting()
 
@@ -29,10 +24,8 @@ def _check_targets(values: dict[str, Any]) -> None:
 def _emit(doc: dict[str, Any], target: Path | None, say: Say) -> None:
     if target is None:
         return
-    if is_stdout(target):
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-    else:
-        write_json(target, doc)
+    write_json_or_stdout(target, doc)
+    if not is_stdout(target):
         say(f"Wrote {target}.")
 
 

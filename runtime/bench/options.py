@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from ..cliopts import (
     Opt,
     backend_opt,
+    check_output_path,
     is_stdout,
     json_opt,
     plot_opt,
     require_plotting,
     threads_opt,
 )
+from ..sysinfo import BOARD_NAME
 from .config import DEFAULT_BATCHES, PIXEL_FORMS, BenchConfig, parse_batches, parse_percent
 from .errors import BenchError
 from .timing import DEFAULT_RUNS, DEFAULT_WARMUP
@@ -98,7 +99,6 @@ GATE_OPTIONS = (
     MAX_REGRESSION,
     json_opt("the verdicts"),
 )
-BOARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
 def check_board(name: str | None) -> str | None:
@@ -126,12 +126,7 @@ def bench_config(values: dict[str, Any]) -> BenchConfig:
     config.validate()
     check_board(values["board"])
     for option in ("json", "plot"):
-        target = values[option]
-        if target is not None and not is_stdout(target) and Path(target).is_dir():
-            raise BenchError(
-                f"--{option} {target} is a folder.",
-                f"give a file name, e.g. {Path(target) / ('bench.' + option.replace('plot', 'png'))}.",
-            )
+        check_output_path(values[option], f"--{option}")
     if values["plot"] is not None:
         require_plotting()
     return config
@@ -149,19 +144,15 @@ def json_to_stdout(values: dict[str, Any]) -> bool:
 
 def write_outputs(report: Any, values: dict[str, Any]) -> list[str]:
     """Write what --json and --plot ask for; return the files written (stdout is not one)."""
-    import json
-    import sys
-
+    from ..jsonfile import write_json_or_stdout
     from .render import plot_latencies
-    from .report import write_report
 
     written = []
     target = values["json"]
-    if json_to_stdout(values):
-        sys.stdout.write(json.dumps(report.data, indent=2) + "\n")
-    elif target is not None:
-        write_report(report, target)
-        written.append(str(target))
+    if target is not None:
+        write_json_or_stdout(target, report.data)
+        if not json_to_stdout(values):
+            written.append(str(target))
     if values["plot"] is not None:
         plot_latencies(report, values["plot"])
         written.append(str(values["plot"]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import gc
 import importlib
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -331,7 +332,7 @@ def run_bench(
             raise BenchError(f"{ext.path}: no such model file.")
     env = environment(config.threads)
     # The fleet's key: 'bench gate' compares a report with the baseline of the same board id.
-    env["board_id"] = board or board_id(env)
+    env["board_id"] = board or board_id(env, platform.node())
     report = BenchReport(
         {
             "schema_version": SCHEMA_VERSION,

@@ -7,6 +7,7 @@ draft 2020-12; the tests validate the same file with jsonschema itself.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def _is(value: Any, kind: str) -> bool:
 
 def first_error(value: Any, schema: dict[str, Any], where: str = "report") -> str | None:
     """Where and how ``value`` breaks ``schema`` (type, required, properties,
-    additionalProperties, items, minItems, minLength, minimum, maximum, const, enum); None if
+    additionalProperties, items, minItems, minLength, pattern, minimum, maximum, const, enum);
+    None if
     it does not."""
     kinds = schema.get("type")
     if kinds is not None:
@@ -57,6 +59,8 @@ def first_error(value: Any, schema: dict[str, Any], where: str = "report") -> st
             return f"{where} is above {schema['maximum']}"
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         return f"{where} is too short"
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        return f"{where} {value!r} does not match {schema['pattern']}"
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             return f"{where} has too few items"

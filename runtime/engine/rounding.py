@@ -27,6 +27,16 @@ from .fixedpoint import INT32_MAX, multiply_by_quantized_multiplier
 
 ROUNDINGS = ("litert", "reference", "tflm")
 DEFAULT_ROUNDING = "litert"
+# The one table of which variant gives each interpreter's bytes on all 10,000 MNIST test images
+# (measured in docs/2026-12-03-rounding-variants.md): verify holds a backend to it, the
+# conformance table checks it still holds. TensorFlow's interpreter applies XNNPACK by default.
+INTERPRETER_ROUNDING = {
+    "litert": "litert",
+    "litert-builtin": "reference",
+    "tflite-runtime": "reference",
+    "tflite-micro": "tflm",
+    "tensorflow": "litert",
+}
 
 
 def check_rounding(rounding: str) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cliopts import add_arguments, values
-from ..errors import EdgeMnistError
+from ..cliopts import add_arguments, run_main, values
 from .options import OPTIONS, launch
 
 
@@ -22,16 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def _serve(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        launch(args.model, values(args, OPTIONS))
-    except EdgeMnistError as exc:
-        print(f"error: {exc.problem}", file=sys.stderr)
-        if exc.fix:
-            print(f"fix: {exc.fix}", file=sys.stderr)
-        return exc.exit_code
+    launch(args.model, values(args, OPTIONS))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(_serve, argv)
 
 
 if __name__ == "__main__":

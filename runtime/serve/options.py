@@ -92,9 +92,17 @@ def launch(model: Any, values: dict[str, Any]) -> None:
 
 
 def access_token(values: dict[str, Any]) -> str | None:
-    """--token, else the EDGE_MNIST_TOKEN environment variable, else None (no authentication)."""
+    """--token, else the EDGE_MNIST_TOKEN environment variable, else None (no authentication).
+
+    Only an ABSENT token means no authentication: an explicitly empty one (``--token ""`` or
+    ``EDGE_MNIST_TOKEN=``) is refused by check_token, because silently serving without a
+    token the operator tried to set would expose the model.
+    """
     import os
 
     from .auth import TOKEN_ENV, check_token
 
-    return check_token(values.get("token") or os.environ.get(TOKEN_ENV) or None)
+    token = values.get("token")
+    if token is None:
+        token = os.environ.get(TOKEN_ENV)
+    return check_token(token)

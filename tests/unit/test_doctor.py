@@ -77,9 +77,17 @@ def test_with_a_model_each_backend_loads_and_classifies(tiny: Path) -> None:
         "pip": None,
         "why": "installed",
     }
+    # The tiny model carries golden vectors: each backend that runs it reproduces them.
+    assert report["verify_available"] is True
+    for e in (litert, numpy):
+        v = e["verify"]
+        assert v["ok"] is True and v["error"] is None and v["unit"] == "steps"
+        assert v["largest_difference"] == 0 and v["seconds"] > 0
     text = render(report)
     fits(text)
-    assert "verify: not available in this build." in text
+    assert "not available" not in text
+    assert "  litert: ok, largest difference 0 steps" in text
+    assert "  numpy: ok, largest difference 0 steps" in text
     assert f"ms, digit {numpy['check']['digit']}" in text
 
 
@@ -208,3 +216,39 @@ def test_readme_wheel_matrix_is_generated_from_the_table() -> None:
         "README.md's wheel matrix differs from runtime/wheels.py: "
         "python -m edge_mnist.runtime.wheels README.md"
     )
+
+
+def test_an_interrupted_doctor_kills_its_import_probes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SIGTERM/Ctrl-C arrive as KeyboardInterrupt (doctor keeps the CLI's handlers, it is not
+    # in ENDS_AT_ONCE); the probes are child processes that would otherwise run on for up
+    # to IMPORT_TIMEOUT after the doctor is gone.
+    import signal
+
+    from edge_mnist.cli.signals import ENDS_AT_ONCE
+    from edge_mnist.runtime import doctor
+
+    assert "doctor" not in ENDS_AT_ONCE
+    monkeypatch.setattr(doctor, "_IMPORT", "import time; time.sleep(60)")
+    probes: list[subprocess.Popen[str]] = []
+    start = doctor._start_import
+
+    def recorded(spec: Any) -> subprocess.Popen[str] | None:
+        proc = start(spec)
+        if proc is not None:
+            probes.append(proc)
+        return proc
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(doctor, "_start_import", recorded)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            doctor.backends(QUICK)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert probes, "no interpreter installed to probe"
+    assert all(p.poll() is not None for p in probes)

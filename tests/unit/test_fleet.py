@@ -179,3 +179,45 @@ def test_typer_front_end_has_table_and_gate(boards: dict[str, Path], tmp_path: P
     )
     assert gate.returncode == 0, gate.stderr
     assert "pi5: ok: 4 series, 0 regressed" in gate.stdout
+
+
+def test_gate_refuses_a_board_id_that_leaves_the_baselines_folder(
+    boards: dict[str, Path], tmp_path: Path, capsys: Any
+) -> None:
+    # board_id names baselines/<id>.json: '../../x' would read (and suggest writing) a file
+    # outside the folder, so the report is refused as bad input, naming it.
+    (tmp_path / "x.json").write_text(boards["pi5"].read_text())
+    bad = _edited(boards["pi5"], tmp_path / "evil.json", board_id="../x")
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    assert bench_main(["gate", str(bad), "--baselines", str(baselines)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "../x" in err
+
+
+@pytest.mark.parametrize("bad", ["../../x", ".hidden", "a/b", "", "pi 5"])
+def test_report_board_checks_the_id_against_the_one_pattern(bad: str) -> None:
+    from edge_mnist.runtime.bench.errors import BenchError
+    from edge_mnist.runtime.bench.fleet import report_board
+
+    with pytest.raises(BenchError, match=r"r\.json: board_id"):
+        report_board({"environment": {"board_id": bad}}, "r.json")
+    assert report_board({"environment": {"board_id": "pi5.b_1-x"}}, "r.json") == "pi5.b_1-x"
+
+
+def test_legacy_report_id_comes_from_its_own_fields_not_the_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A report recorded before --board has no board_id: the id must be the same on every
+    # machine that reads it, so the reader's host name must not enter it.
+    import platform
+
+    from edge_mnist.runtime.bench.fleet import report_board
+
+    legacy = {"environment": {"board": None, "cpu_model": "ARM Cortex-A76"}}
+    monkeypatch.setattr(platform, "node", lambda: "reader-one")
+    first = report_board(legacy, "old.json")
+    monkeypatch.setattr(platform, "node", lambda: "reader-two")
+    assert report_board(legacy, "old.json") == first == "host-arm-cortex-a76"
+    pi = {"environment": {"board": "Raspberry Pi 5 Model B Rev 1.0", "cpu_model": "x"}}
+    assert report_board(pi, "old.json") == "raspberry-pi-5-model-b-rev-1-0"

@@ -150,3 +150,37 @@ def test_a_short_token_is_refused_at_start(tiny: Path) -> None:
     )
     assert proc.returncode == 2
     assert "access token must be 16 or more" in proc.stderr and "secrets" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("values", "env"),
+    [({"token": ""}, None), ({"token": None}, ""), ({"token": ""}, TOKEN)],
+    ids=["empty-option", "empty-env", "empty-option-beats-env"],
+)
+def test_an_explicitly_empty_token_is_refused(
+    values: dict[str, str | None], env: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An empty --token or EDGE_MNIST_TOKEN= is a token the operator meant to set: serving without
+    # authentication instead would expose the model, so it is bad input (exit 2), not "no token".
+    from edge_mnist.runtime.serve.auth import TOKEN_ENV
+    from edge_mnist.runtime.serve.options import access_token
+
+    if env is None:
+        monkeypatch.delenv(TOKEN_ENV, raising=False)
+    else:
+        monkeypatch.setenv(TOKEN_ENV, env)
+    with pytest.raises(InvalidInputError, match="access token"):
+        access_token(values)
+
+
+def test_an_absent_token_means_no_authentication_and_the_env_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from edge_mnist.runtime.serve.auth import TOKEN_ENV
+    from edge_mnist.runtime.serve.options import access_token
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert access_token({"token": None}) is None
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    assert access_token({}) == TOKEN
+    assert access_token({"token": TOKEN + "x"}) == TOKEN + "x"
