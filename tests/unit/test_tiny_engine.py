@@ -21,6 +21,7 @@ from edge_mnist.runtime.backends import (
     load_backend,
 )
 from edge_mnist.runtime.engine import Engine
+from edge_mnist.runtime.engine.rounding import INTERPRETER_ROUNDING
 from edge_mnist.runtime.errors import InvalidInputError
 
 pytestmark = pytest.mark.device
@@ -33,9 +34,9 @@ TFLITE_INTERPRETERS = [
 ]
 
 
-def numpy_backend(path: Path) -> Backend:
-    """The engine through the backend table, as ``--backend numpy`` loads it."""
-    return load_backend(SPECS["numpy"], path)
+def numpy_backend(path: Path, rounding: str | None = None) -> Backend:
+    """The engine through the backend table, as ``--backend numpy [--rounding R]`` loads it."""
+    return load_backend(SPECS["numpy"], path, rounding=rounding)
 
 
 def _inputs(framed: np.ndarray, noise: np.ndarray, precision: str) -> np.ndarray:
@@ -58,7 +59,9 @@ def test_engine_matches_the_interpreter(
     path = tiny_any / f"model_{precision}.tflite"
     x = _inputs(framed_digits[0], noise, precision)
     expected = Classifier.load(path, backend=interpreter).backend.run(x)
-    got = numpy_backend(path).run(x)
+    # Each interpreter against the engine variant of its own rounding (tflite-runtime 2.14 is
+    # TFLite's built-in kernels: 'reference'; litert's default XNNPACK path: 'litert').
+    got = numpy_backend(path, INTERPRETER_ROUNDING[interpreter]).run(x)
     assert got.dtype == expected.dtype == np.dtype(precision) and got.shape == (500, 10)
     if precision == "int8":
         differing = int((got != expected).any(axis=1).sum())
