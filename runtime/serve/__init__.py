@@ -6,7 +6,8 @@ Use it from Python::
     serve_forever(make_server("model_int8.tflite", "127.0.0.1", 8000))
 
 The names below load their module on first use: the command lines read ``options`` (and the
-defaults in ``limits``) for every command, which must not load http.server and the model.
+defaults in ``limits``) to build serve's options and its help, which must not load http.server
+and the model.
 """
 
 from __future__ import annotations

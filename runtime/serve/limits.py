@@ -1,7 +1,7 @@
 """What one client may cost the server, and the size strings (4M, 512k) its options take.
 
-Apart from the server so that the command lines can read the defaults without loading
-http.server (every edge-mnist command, predict included, builds the serve options)."""
+Apart from the server so that the command lines (serve's options, and help listing every
+command) can read the defaults without loading http.server."""
 
 from __future__ import annotations
 
