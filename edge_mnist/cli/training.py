@@ -26,11 +26,21 @@ TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
     "learning_rate": (float, "Adam's initial learning rate."),
     "dropout": (float, "Dropout after each hidden layer (training only; 0 = the notebook)."),
     "reduce_lr": (bool, "Halve the learning rate when validation loss stalls."),
+    "cosine": (
+        bool,
+        "Decay the learning rate along a half cosine over --epochs instead of halving it on a "
+        "plateau (set --epochs to the budget).",
+    ),
     "seed": (int, "Random seed: the same seed gives the same model on one machine."),
     "augment": (
         bool,
         "Randomly rotate, scale, shear, shift and thicken or thin the training digits (input "
         "pipeline only: the model is the same graph). Slower; better on real handwriting.",
+    ),
+    "styles": (
+        bool,
+        "Redraw half the training 1s with a flag or base and half the 7s with a crossbar "
+        "(styles MNIST lacks).",
     ),
 }
 
