@@ -42,9 +42,6 @@ class TrainConfig:
     augment: bool = False
     """Random affine, stroke-width and elastic changes to the training images (input pipeline
     only: the model is the same graph either way)."""
-    styles: bool = False
-    """Redraw half the training 1s with a flag (and sometimes a base) and half the 7s with a
-    crossbar: writing styles MNIST lacks (edge_mnist.styles)."""
 
     def validate(self) -> None:
         """Reject values that cannot train."""
@@ -112,21 +109,18 @@ def _callbacks(tf: Any, config: TrainConfig, on_epoch: EpochFn | None) -> list[A
 
 def _train_input(tf: Any, config: TrainConfig, data: Mnist) -> dict[str, Any]:
     """model.fit's training-data arguments: the arrays as they are, or augmented batches."""
-    x_train = data.x_train
-    if config.styles:
-        from edge_mnist.styles import add_styles
-
-        x_train, _ = add_styles(data.x_train, data.y_train, config.seed)
     if not config.augment:
         return {
-            "x": x_train,
+            "x": data.x_train,
             "y": data.y_train,
             "batch_size": config.batch_size,
             "shuffle": True,
         }
     from edge_mnist.augment import augmented_dataset
 
-    batches, steps = augmented_dataset(tf, x_train, data.y_train, config.batch_size, config.seed)
+    batches, steps = augmented_dataset(
+        tf, data.x_train, data.y_train, config.batch_size, config.seed
+    )
     # The pipeline shuffles (statelessly, per epoch); Keras cannot shuffle a dataset.
     return {"x": batches, "steps_per_epoch": steps, "shuffle": False}
 

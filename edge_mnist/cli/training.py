@@ -37,11 +37,6 @@ TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
         "Randomly rotate, scale, shear, shift and thicken or thin the training digits (input "
         "pipeline only: the model is the same graph). Slower; better on real handwriting.",
     ),
-    "styles": (
-        bool,
-        "Redraw half the training 1s with a flag or base and half the 7s with a crossbar "
-        "(styles MNIST lacks).",
-    ),
 }
 
 
