@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,9 @@ class TrainConfig:
     learning_rate: float = 2e-3
     dropout: float = 0.2
     reduce_lr: bool = True
+    cosine: bool = False
+    """Decay the learning rate along a half cosine over ``epochs`` (a fixed budget) instead of
+    halving it on a plateau; early stopping still restores the best epoch."""
     seed: int = 42
     augment: bool = False
     """Random affine, stroke-width and elastic changes to the training images (input pipeline
@@ -68,7 +72,17 @@ def _callbacks(tf: Any, config: TrainConfig, on_epoch: EpochFn | None) -> list[A
             monitor="val_loss", patience=config.patience, restore_best_weights=True
         )
     ]
-    if config.reduce_lr:
+    if config.cosine:
+        # One smooth decay over the whole budget converges in fewer epochs than waiting for
+        # plateaus (docs/2026-12-03-training-recipes.md, "Cheaper augmentation").
+        base, floor = config.learning_rate, config.learning_rate / 100
+        span = max(1, config.epochs - 1)
+
+        def cosine(epoch: int, lr: float) -> float:
+            return floor + (base - floor) * 0.5 * (1 + math.cos(math.pi * min(epoch, span) / span))
+
+        callbacks.append(keras.callbacks.LearningRateScheduler(cosine))
+    elif config.reduce_lr:
         # Halving the step when validation loss stalls buys the last tenths of a point.
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(

@@ -26,6 +26,11 @@ TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
     "learning_rate": (float, "Adam's initial learning rate."),
     "dropout": (float, "Dropout after each hidden layer (training only; 0 = the notebook)."),
     "reduce_lr": (bool, "Halve the learning rate when validation loss stalls."),
+    "cosine": (
+        bool,
+        "Decay the learning rate along a half cosine over --epochs instead of halving it on a "
+        "plateau (set --epochs to the budget).",
+    ),
     "seed": (int, "Random seed: the same seed gives the same model on one machine."),
     "augment": (
         bool,
