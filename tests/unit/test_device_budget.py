@@ -30,7 +30,10 @@ pytestmark = pytest.mark.device
 # Raised to 4,400 (4,184 measured, +5%) on the same day for what every predict now runs: the size
 # check a .tflite passes before any interpreter loads it (engine/bounds.py), the no-digit check
 # of every image (preprocess/rulings, components, evidence) and the rounding-variant check.
-BUDGET = 4_400
+# Then measured on the longest device path, the one every board without an interpreter wheel
+# runs: predict on the NumPy engine (--backend numpy), the same figure whatever this machine has
+# installed: 5,421 lines in 47 files (the engine's reader, kernels and rounding variants); +5%.
+BUDGET = 5_700
 # Project modules predict must not load: training, data download, export and its converters,
 # the model registry, the gate (TensorFlow, Keras and tf2onnx are checked by name below).
 HOST_MODULES = (
@@ -50,7 +53,7 @@ PROJECT_FOLDERS = ("edge_mnist", "runtime", "converters", "models")
 
 _CHILD = """
 import json, runpy, sys
-sys.argv = ["edge-mnist", "predict", sys.argv[1], sys.argv[2]]
+sys.argv = ["edge-mnist", "predict", sys.argv[1], sys.argv[2], "--backend", "numpy"]
 try:
     runpy.run_module("edge_mnist", run_name="__main__", alter_sys=True)
     code = 0
