@@ -216,6 +216,7 @@ def _main(argv: list[str]) -> int:
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N test images")
     args = parser.parse_args(argv)
     check_output_path(args.json, "--json")
+    Engine.load(args.model)  # the model first: a mistyped path is not reported as missing MNIST
     report = conformance(args.model, _images(args.limit))
     if not is_stdout(args.json):
         print("\n".join(render(report)))

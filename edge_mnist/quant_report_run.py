@@ -62,6 +62,7 @@ def run_quant_report(
     ref = reference if reference is not None else default_reference(model)
     if not ref.is_file():
         raise UsageError(f"{ref}: no such reference file.", "pass the float .keras or .tflite.")
+    quant_report.check_models(model, ref)  # the files first: a wrong one is not missing data
     from edge_mnist.data import load_test_split
 
     images, _labels = load_test_split(data_dir)

@@ -236,6 +236,13 @@ def _checked_engine(path: Path, dtype: type[np.generic], fix: str) -> Any:
     return engine
 
 
+def check_models(model: Path, reference: Path) -> None:
+    """Refuse a model or a .tflite reference of the wrong kind before any test image is read."""
+    _checked_engine(model, np.int8, f"pass the full-integer int8 .tflite ({INT8_TFLITE}).")
+    if reference.suffix == ".tflite":
+        float_tflite_steps(reference)
+
+
 def int8_layers(path: Path, pixels: np.ndarray) -> tuple[QuantTensor, list[QuantTensor]]:
     """The int8 model's input and every layer's output for uint8 ``pixels`` (N, 784)."""
     engine = _checked_engine(path, np.int8, f"pass the full-integer int8 .tflite ({INT8_TFLITE}).")

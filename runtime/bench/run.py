@@ -313,13 +313,8 @@ def run_bench(
     say: ProgressFn = progress or (lambda _msg: None)
     if not models and not external:
         raise BenchError("no models to benchmark.", "pass one or more .tflite or .onnx files.")
-    if data is None:
-        data = load_test_images(need_labels=bool(config.accuracy))
-    if config.accuracy and data.labels is None:
-        raise DataFileError(
-            "--accuracy needs the MNIST test labels.", "pass --labels or --data-dir."
-        )
-    # Check every file before timing anything, so a typo fails in a second, not after minutes.
+    # Check every file before timing anything (and before looking for MNIST), so a typo fails
+    # in a second, naming the file, not after minutes or as missing data.
     plan: list[tuple[Path, str | None]] = []
     for model in models:
         path = Path(model)
@@ -330,6 +325,12 @@ def run_bench(
     for ext in external:
         if not ext.path.is_file():
             raise BenchError(f"{ext.path}: no such model file.")
+    if data is None:
+        data = load_test_images(need_labels=bool(config.accuracy))
+    if config.accuracy and data.labels is None:
+        raise DataFileError(
+            "--accuracy needs the MNIST test labels.", "pass --labels or --data-dir."
+        )
     env = environment(config.threads)
     # The fleet's key: 'bench gate' compares a report with the baseline of the same board id.
     env["board_id"] = board or board_id(env, platform.node())
