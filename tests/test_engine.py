@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_mnist.runtime.backends import SPECS, Backend, TensorInfo, load_backend
+from edge_mnist.runtime.backends import SPECS, Backend, load_backend
 from edge_mnist.runtime.engine import Engine
-from edge_mnist.runtime.errors import InvalidInputError
 
 
 def numpy_backend(path: str | Path) -> Backend:
@@ -114,24 +113,6 @@ def test_layers_match_litert_intermediate_tensors(
             assert float(np.abs(layer.values - expected).max()) <= 1e-4
     # ReLU layers: nothing below the zero point.
     assert all(int(layer.values.min()) >= (layer.zero_point or 0) for layer in layers[:2])
-
-
-@pytest.mark.device
-def test_backend_adapter_interface_and_input_checks(artifacts: Path) -> None:
-    backend = numpy_backend(artifacts / "model_int8.tflite")
-    assert backend.name == "numpy" and "numpy" in backend.version
-    assert isinstance(backend.input, TensorInfo) and isinstance(backend.output, TensorInfo)
-    assert backend.input.dtype == "int8" and backend.input.shape == (-1, 784)
-    assert backend.input.scale == pytest.approx(1 / 255) and backend.input.zero_point == -128
-    assert backend.output.scale == pytest.approx(1 / 256) and backend.output.zero_point == -128
-    with pytest.raises(InvalidInputError, match="takes int8 input, got float32"):
-        backend.run(np.zeros((1, 784), np.float32))
-    with pytest.raises(InvalidInputError, match=r"batches of shape \(N, 784\)"):
-        backend.run(np.zeros((1, 28, 28), np.int8))
-    with pytest.raises(InvalidInputError, match=r"batches of shape"):
-        backend.run(np.zeros((0, 784), np.int8))
-    with pytest.raises(InvalidInputError, match="numpy array"):
-        backend.run([[0] * 784])  # type: ignore[arg-type]
 
 
 @pytest.mark.device
