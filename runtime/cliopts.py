@@ -80,11 +80,12 @@ def backend_opt(many: bool = False) -> Opt:
     )
 
 
+THREADS_HELP = "Interpreter threads (default: the backend's choice)."
+
+
 def threads_opt() -> Opt:
     """--threads N."""
-    return Opt(
-        "threads", ("--threads",), int, help="Interpreter threads (default: the backend's).", low=1
-    )
+    return Opt("threads", ("--threads",), int, help=THREADS_HELP, low=1)
 
 
 def rounding_opt() -> Opt:

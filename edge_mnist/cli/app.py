@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from edge_mnist.runtime.cliopts import DEBUG_ENV, EXIT_INTERNAL  # a bug, not a user error: 3
 from edge_mnist.runtime.errors import EdgeMnistError
 
 from .consoles import LazyConsole, escape
@@ -36,9 +37,6 @@ except ImportError:  # typer < 0.28 raises click's own exceptions.
 console = LazyConsole(stderr=False)
 err = LazyConsole(stderr=True)
 
-# A bug, not a user error: distinct from 1 (check failed) and 2 (bad usage or input).
-EXIT_INTERNAL = 3
-DEBUG_ENV = "EDGE_MNIST_DEBUG"
 
 # Fills in a command's option details (help, defaults) when the command is first looked up.
 Completer = Callable[[Any], None]

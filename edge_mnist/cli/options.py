@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from edge_mnist.runtime.cliopts import BACKEND_HELP, JSON_HELP, PLOT_HELP, ROUNDING_HELP
+from edge_mnist.runtime.cliopts import (
+    BACKEND_HELP,
+    JSON_HELP,
+    PLOT_HELP,
+    ROUNDING_HELP,
+    THREADS_HELP,
+)
 
 DataDir = Annotated[
     Path | None,
@@ -39,7 +45,7 @@ Rounding = Annotated[
 ]
 Threads = Annotated[
     int | None,
-    typer.Option(help="Interpreter threads (default: the backend's choice).", min=1),
+    typer.Option(help=THREADS_HELP, min=1),
 ]
 Limit = Annotated[
     int | None,
