@@ -1,9 +1,14 @@
-"""Training-time augmentation: random affine warps and stroke-width changes, in tf.data.
+"""Training-time augmentation, in tf.data: the default recipe's way to other writers' digits.
+
+Per image: a random affine warp bent by a smooth elastic field (how hands differ), for some a
+trip through a coarse grid, 1-bit for some of those (small, low-resolution and scanned digits),
+and a thinner or thicker stroke (pens). What each buys is measured in
+docs/2026-12-03-default-recipe.md; shear and aspect bought nothing alone but cost nothing.
 
 The transforms run in the training input pipeline only, so the trained (and exported) model is
-exactly the reference MLP. They are TensorFlow image ops (one fused projective-transform kernel
-per batch, max-pooling for the stroke width) drawn from stateless random ops seeded with
-(seed, batch number): the same seed gives the same batches, hence the same model.
+exactly the reference MLP. They are TensorFlow ops on whole chunks of batches, drawn from
+stateless random ops seeded with (seed, chunk number): the same seed gives the same batches,
+hence the same model.
 """
 
 from __future__ import annotations
@@ -39,6 +44,17 @@ class AugmentSpec:
     """Largest growth towards dilated images: up to 1, one dilation; up to 2, two."""
     keep: float = 0.1
     """Share of images left untouched, so the clean distribution is still seen."""
+    elastic: float = 1.0
+    """Standard deviation, in pixels, of a smooth random displacement field (0 = none)."""
+    elastic_grid: int = 4
+    """Control points per side of that field: fewer means smoother, larger-scale bends."""
+    lowres: float = 0.3
+    """Share of changed images resampled through a coarse grid (a small or low-resolution
+    digit scaled up), of ``lowres_min`` to ``lowres_max`` pixels per side for the 28 px frame."""
+    lowres_min: int = 9
+    lowres_max: int = 20
+    binarize: float = 0.3
+    """Share of the resampled images thresholded at their coarse size (1-bit scans)."""
 
 
 DEFAULT_SPEC = AugmentSpec()
@@ -56,6 +72,45 @@ def _dilate(tf: Any, img: Any) -> Any:
     vertical = tf.maximum(padded[:, :-2, 1:-1], padded[:, 2:, 1:-1])
     horizontal = tf.maximum(padded[:, 1:-1, :-2], padded[:, 1:-1, 2:])
     return tf.maximum(tf.maximum(vertical, horizontal), img)
+
+
+def _sample(tf: Any, images: Any, u: Any, v: Any) -> Any:
+    """Bilinear samples of (n, 28, 28) images at input coordinates u (column), v (row), each
+    (n, 28, 28); zero outside the image. TensorFlow's projective-transform kernel takes one
+    matrix per image, not a field, so an elastic warp gathers its four neighbours itself."""
+    n = tf.shape(images)[0]
+    flat = tf.reshape(images, (-1,))
+    base = tf.reshape(tf.range(n) * SIDE * SIDE, (n, 1, 1))
+    u0, v0 = tf.floor(u), tf.floor(v)
+    fu, fv = u - u0, v - v0
+    u0, v0 = tf.cast(u0, tf.int32), tf.cast(v0, tf.int32)
+    out = tf.zeros_like(u)
+    for du, dv, w in (
+        (0, 0, (1 - fu) * (1 - fv)),
+        (1, 0, fu * (1 - fv)),
+        (0, 1, (1 - fu) * fv),
+        (1, 1, fu * fv),
+    ):
+        uu, vv = u0 + du, v0 + dv
+        inside = (uu >= 0) & (uu < SIDE) & (vv >= 0) & (vv < SIDE)
+        index = base + tf.clip_by_value(vv, 0, SIDE - 1) * SIDE + tf.clip_by_value(uu, 0, SIDE - 1)
+        out += tf.where(inside, w, 0.0) * tf.gather(flat, index)
+    return out
+
+
+def _coarsen(tf: Any, img: Any, seed: Any, spec: AugmentSpec) -> Any:
+    """Resample a random share of (n, 28, 28) images through a coarse grid (one size per call),
+    thresholding some of them there: small, low-resolution and 1-bit digits scaled up."""
+    n = tf.shape(img)[0]
+    seeds = tf.random.experimental.stateless_split(seed, 4)
+    size = tf.random.stateless_uniform((), seeds[0], spec.lowres_min, spec.lowres_max + 1, tf.int32)
+    small = tf.image.resize(img[..., None], tf.stack([size, size]), method="area")
+    level = tf.random.stateless_uniform((n, 1, 1, 1), seeds[1], 0.3, 0.6)
+    threshold = tf.random.stateless_uniform((n, 1, 1, 1), seeds[2]) < spec.binarize
+    small = tf.where(threshold, tf.cast(small > level, tf.float32), small)
+    back = tf.image.resize(small, (SIDE, SIDE), method="bilinear")[..., 0]
+    chosen = tf.reshape(tf.random.stateless_uniform((n,), seeds[3]) < spec.lowres, (n, 1, 1))
+    return tf.where(chosen, tf.clip_by_value(back, 0.0, 1.0), img)
 
 
 def augment_batch(tf: Any, x: Any, seed: Any, spec: AugmentSpec = DEFAULT_SPEC) -> Any:
@@ -79,7 +134,7 @@ def augment_batch(tf: Any, x: Any, seed: Any, spec: AugmentSpec = DEFAULT_SPEC) 
         flat = tf.reshape(changed, (n, SIDE * SIDE))
         return tf.dynamic_stitch([changed_rows, kept_rows], [flat, tf.gather(x, kept_rows)])
 
-    seeds = tf.random.experimental.stateless_split(seed, 8)
+    seeds = tf.random.experimental.stateless_split(seed, 10)
 
     def uniform(i: int, low: float, high: float) -> Any:
         return tf.random.stateless_uniform((n,), seeds[i], low, high)
@@ -100,17 +155,35 @@ def augment_batch(tf: Any, x: Any, seed: Any, spec: AugmentSpec = DEFAULT_SPEC) 
     c = tf.constant(_CENTRE, tf.float32)
     a2 = c - a0 * c - a1 * c - dx
     b2 = c - b0 * c - b1 * c - dy
-    zeros = tf.zeros_like(a0)
-    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-    warped = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=transforms,
-        output_shape=tf.constant([SIDE, SIDE]),
-        fill_value=tf.constant(0.0),
-        interpolation="BILINEAR",
-        fill_mode="CONSTANT",
-    )
-    warped = tf.reshape(warped, (n, SIDE, SIDE))
+    if spec.elastic > 0.0:
+        # Random displacements at a few control points, interpolated: a smooth field, as
+        # Simard et al.'s Gaussian-filtered noise, at a fraction of the cost of a convolution.
+        g = spec.elastic_grid
+        field = tf.random.stateless_normal((n, g, g, 2), seeds[7], stddev=spec.elastic)
+        field = tf.image.resize(field, (SIDE, SIDE), method="bicubic")
+        grid = tf.range(SIDE, dtype=tf.float32)
+        xs, ys = grid[None, None, :], grid[None, :, None]
+
+        def per_image(t: Any) -> Any:
+            return tf.reshape(t, (n, 1, 1))
+
+        u = per_image(a0) * xs + per_image(a1) * ys + per_image(a2) + field[..., 0]
+        v = per_image(b0) * xs + per_image(b1) * ys + per_image(b2) + field[..., 1]
+        warped = _sample(tf, tf.reshape(images, (n, SIDE, SIDE)), u, v)
+    else:
+        zeros = tf.zeros_like(a0)
+        transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+        warped = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images,
+            transforms=transforms,
+            output_shape=tf.constant([SIDE, SIDE]),
+            fill_value=tf.constant(0.0),
+            interpolation="BILINEAR",
+            fill_mode="CONSTANT",
+        )
+        warped = tf.reshape(warped, (n, SIDE, SIDE))
+    if spec.lowres > 0.0:
+        warped = _coarsen(tf, warped, seeds[8], spec)
     if spec.thin == 0.0 and spec.thick == 0.0:
         return restore(warped)
 
@@ -132,11 +205,12 @@ def augmented_dataset(
     y: np.ndarray,
     batch_size: int,
     seed: int,
-    spec: AugmentSpec = DEFAULT_SPEC,
+    spec: AugmentSpec | None = None,
 ) -> tuple[Any, int]:
     """An endless tf.data pipeline of reshuffled, freshly augmented batches, and the number of
     batches per epoch (for ``steps_per_epoch``)."""
     steps = math.ceil(len(x) / batch_size)
+    spec = spec or DEFAULT_SPEC
     images, labels = tf.constant(x), tf.constant(y)
     seed64 = tf.constant(seed, tf.int64)
     # Transform CHUNK batches in one call, then split them: per-call overhead made a 256-image

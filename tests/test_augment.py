@@ -1,5 +1,6 @@
-"""The augmentation's own contract: which rows it keeps, which way it moves stroke width, and that
-the chunked input pipeline yields each training digit once per epoch with its own label."""
+"""The augmentation's own contract: which rows it keeps, which way it moves stroke width, that the
+elastic sampler and the coarse grid are exact where they should be the identity, and that the
+chunked input pipeline yields each training digit once per epoch with its own label."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from edge_mnist.augment import AugmentSpec, augment_batch, augmented_dataset
 
 # No geometric change: only the stroke-width blend and the kept share act.
-STILL = AugmentSpec(rotation=0, scale=0, aspect=0, shear=0, shift=0, thin=0, thick=0, keep=0)
+STILL = AugmentSpec(
+    rotation=0, scale=0, aspect=0, shear=0, shift=0, thin=0, thick=0, keep=0, elastic=0, lowres=0
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,36 @@ def test_the_chunked_pipeline_yields_each_digit_once_per_epoch(tf, mnist) -> Non
     second = np.concatenate([np.asarray(b[1]) for b in data.skip(steps).take(steps)])
     first = np.concatenate([np.asarray(b[1]) for b in batches])
     assert sorted(second) == sorted(first) and not np.array_equal(second, first)
+
+
+def test_the_elastic_sampler_is_the_affine_warp_when_the_field_is_still(tf, digits) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    # A vanishing displacement field: the gather-based sampler must give what TensorFlow's own
+    # projective transform gives for the same random affine warps (same seeds, same draws).
+    x, _ = digits
+    affine = replace(AugmentSpec(), thin=0, thick=0, elastic=0, lowres=0)
+    ours = _run(tf, x, replace(affine, elastic=1e-9))
+    theirs = _run(tf, x, affine)
+    assert not np.allclose(theirs, x, atol=0.05)  # the warp really moved the digits
+    np.testing.assert_allclose(ours, theirs, atol=2e-5)
+    # A real field bends the digit but keeps most of its ink inside the frame.
+    bent = _run(tf, x, replace(affine, elastic=0.8))
+    assert not np.allclose(bent, theirs, atol=0.05)
+    assert 0.8 < bent.sum() / theirs.sum() < 1.2
+
+
+def test_the_coarse_grid_is_the_identity_at_full_size_and_blocky_below(tf, digits) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    x, _ = digits
+    full = _run(tf, x, replace(STILL, lowres=1.0, lowres_min=28, lowres_max=28))
+    np.testing.assert_allclose(full, x, atol=1e-5)
+    coarse = _run(tf, x, replace(STILL, lowres=1.0, lowres_min=9, lowres_max=9))
+    # Resampled through 9x9: ink is kept on average, fine detail is not.
+    assert abs(coarse.sum() / x.sum() - 1) < 0.1
+    assert np.abs(coarse - x).mean() > 0.02
+    # Thresholded at the coarse size, then scaled up: another image, still within [0, 1].
+    binary = _run(tf, x, replace(STILL, lowres=1.0, lowres_min=9, lowres_max=9, binarize=1.0))
+    assert binary.min() >= 0.0 and binary.max() <= 1.0
+    assert not np.allclose(binary, coarse, atol=0.05)
