@@ -53,6 +53,19 @@ def test_every_non_digit_is_refused_or_uncertain(clf: Classifier, kind: str) -> 
         assert pred.uncertain and pred.reason, kind
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_specks_are_judged_by_the_ink_alone(seed: int) -> None:
+    # Without the model's confidence: every speck image is refused or doubted by the ink. Seed 0
+    # holds one whose lower specks merge into half the ink, which only the sparse rule catches.
+    for im in kinds(np.random.default_rng(seed), _digits())["specks"]():
+        try:
+            _digit, doubt = prepare(im)
+        except ImageError as exc:
+            assert "digit" in exc.problem and exc.fix
+            continue
+        assert doubt is not None and "marks" in doubt
+
+
 def test_refusals_name_what_was_seen_and_the_fix() -> None:
     cases = {
         "round blot": serve_tap(),
