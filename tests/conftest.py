@@ -114,7 +114,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, mnist):  # type: ignore[no
     from edge_mnist.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("trained")
-    result = train(TrainConfig(epochs=2, seed=7), mnist, out)
+    result = train(TrainConfig.plain(epochs=2, seed=7), mnist, out)
     return out, result.record
 
 

@@ -7,8 +7,10 @@ import re
 import socket
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -160,6 +162,38 @@ def test_train_refuses_an_existing_model_without_force(mnist_dir: Path, tmp_path
     assert "--force" in output
     assert (tmp_path / "model.keras").read_bytes() == b"keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+
+
+def test_train_plain_with_extra_images_records_both(mnist_dir: Path, tmp_path: Path) -> None:
+    """--plain brings back the notebook's recipe, an option beside it still applies, and the
+    user's own digits are read, counted and recorded."""
+    pytest.importorskip("tensorflow")
+    from PIL import Image
+
+    from edge_mnist.train import TrainConfig
+
+    digits = tmp_path / "mine"
+    (digits / "4").mkdir(parents=True)
+    ink = np.zeros((28, 28), np.uint8)
+    ink[4:24, 12:16] = 255
+    Image.fromarray(255 - ink).save(digits / "tall_1.png")
+    Image.fromarray(255 - np.roll(ink, 3, axis=1)).save(digits / "4" / "bar.png")
+    out = tmp_path / "out"
+    args = ["train", "--plain", "--epochs", "1", "-q", "--out", str(out)]
+    result = _run(*args, "--extra-images", str(digits), "--data-dir", str(mnist_dir))
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "train.json").read_text())
+    assert record["config"] == {
+        **asdict(TrainConfig.plain(epochs=1)),
+        "extra_images": str(digits),
+    }
+    assert record["config"]["augment"] is False and record["config"]["batch_size"] == 256
+    extra = record["extra_images"]
+    assert extra["images"] == 2 and extra["per_digit"][1] == extra["per_digit"][4] == 1
+    assert extra["repeats"] == 3056  # 2 digits filling a tenth of 55,000 + themselves
+    # A folder that is not one fails before training, with exit 2 and the layout to use.
+    bad = _assert_clean_failure(_run(*args, "--force", "--extra-images", str(tmp_path / "no")))
+    assert "--extra-images" in bad and "0 to 9" in bad
 
 
 def test_export_with_a_bogus_format_fails_cleanly(tmp_path: Path) -> None:

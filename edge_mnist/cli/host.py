@@ -233,7 +233,7 @@ def check(
 
 
 @app.command()
-@training_options("arch", "epochs", "seed", "augment")
+@training_options("arch", "epochs", "seed", "augment", "plain", "extra_images")
 def pipeline(
     training: dict[str, Any],
     out: Out = Path("artifacts"),
