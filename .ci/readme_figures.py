@@ -34,7 +34,16 @@ README = ROOT / "README.md"
 UNCHECKED = {"train.train_seconds"}
 KERAS = "model.keras"
 # The training options that make the default recipe's row.
-CONFIG_KEYS = ("batch_size", "learning_rate", "dropout", "patience", "reduce_lr", "augment")
+CONFIG_KEYS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "dropout",
+    "patience",
+    "reduce_lr",
+    "cosine",
+    "augment",
+)
 
 
 def _float_twin(name: str) -> str:
@@ -101,10 +110,15 @@ def _pp(x: float) -> str:
 
 
 def _recipe(t: dict[str, Any]) -> str:
-    plateau = ", halve lr on plateau" if t["reduce_lr"] else ""
+    # Figures recorded before the cosine schedule existed lack its key: they halved on plateaus.
+    if t.get("cosine"):
+        schedule = f", lr along a cosine over {t['epochs']} epochs"
+    else:
+        schedule = ", halve lr on plateau" if t["reduce_lr"] else ""
+    augment = "augmented, " if t["augment"] else ""
     return (
-        f"**default**: batch {t['batch_size']}, lr {t['learning_rate']:g}, "
-        f"dropout {t['dropout']:g}{plateau}, patience {t['patience']}"
+        f"**default**: {augment}batch {t['batch_size']}, lr {t['learning_rate']:g}, "
+        f"dropout {t['dropout']:g}{schedule}, patience {t['patience']}"
     )
 
 

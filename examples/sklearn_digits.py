@@ -3,7 +3,8 @@
 The 1,797 8x8 digits (43 writers, 17 grey levels) that ship inside scikit-learn are rendered as
 64x64 dark-on-white images and classified with ``Classifier.classify_image`` (the path of
 ``edge-mnist predict``). Prints accuracy, rejections and the per-digit accuracy. ``--write DIR``
-also saves them as ``<index>_<digit>.png`` for ``edge-mnist robustness --images DIR``.
+also saves them as ``<digit>/<index>.png``, a labelled folder: ``edge-mnist predict MODEL DIR``
+scores it, and ``edge-mnist robustness --images DIR`` reads it.
 
 Needs scikit-learn (the ``dev`` extra); a device never does.
 
@@ -42,12 +43,13 @@ def main() -> None:
     digits = load_digits()
     clf = Classifier.load(args.model, backend=args.backend)
     if args.write is not None:
-        args.write.mkdir(parents=True, exist_ok=True)
+        for digit in range(10):
+            (args.write / str(digit)).mkdir(parents=True, exist_ok=True)
     predicted = np.full(len(digits.target), -1)
     for i, (pixels, label) in enumerate(zip(digits.data, digits.target, strict=True)):
         image = render(pixels)
         if args.write is not None:
-            image.save(args.write / f"{i:04d}_{label}.png")
+            image.save(args.write / str(label) / f"{i:04d}.png")
         # A refused image stays at -1: wrong, and counted as rejected.
         with contextlib.suppress(EdgeMnistError):
             predicted[i] = int(clf.classify_image(image).digits[0])
