@@ -11,7 +11,17 @@ from edge_mnist.augment import AugmentSpec, augment_batch, augmented_dataset
 
 # No geometric change: only the stroke-width blend and the kept share act.
 STILL = AugmentSpec(
-    rotation=0, scale=0, aspect=0, shear=0, shift=0, thin=0, thick=0, keep=0, elastic=0, lowres=0
+    rotation=0,
+    scale=0,
+    aspect=0,
+    shear=0,
+    shift=0,
+    thin=0,
+    thick=0,
+    keep=0,
+    elastic=0,
+    lowres=0,
+    binarize=0,
 )
 
 
