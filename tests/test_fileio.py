@@ -23,11 +23,16 @@ from edge_mnist.runtime.errors import InvalidInputError, OutputError
 from edge_mnist.runtime.jsonfile import read_json
 
 # Starts an atomic write of a big payload and reports the temporary file once bytes are in it.
+# The signals get their default action first: a test run under nohup would pass SIGHUP's "ignore"
+# down to the child, which would then never die.
 WRITER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from edge_mnist.runtime.atomic import atomic_path
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
     with atomic_path(Path(sys.argv[1]), suffix=".tflite") as tmp:
         with tmp.open("wb") as f:
