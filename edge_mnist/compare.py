@@ -98,7 +98,16 @@ def _reusable(folder: Path | None, config: TrainConfig) -> dict[str, Any] | None
         record: dict[str, Any] = json.loads((folder / TRAIN_FILE).read_text())
     except (OSError, ValueError):
         return None
-    return record if record.get("config") == asdict(config) else None
+    if record.get("config") != asdict(config):
+        return None
+    if config.extra_images is not None:
+        # The same folder name may hold other digits now: compare what was trained on.
+        from edge_mnist.extra_images import load_extra_images
+
+        digest = load_extra_images(Path(config.extra_images)).digest
+        if record.get("extra_images", {}).get("sha256") != digest:
+            return None
+    return record
 
 
 def bench_backends() -> list[str]:

@@ -3,8 +3,9 @@
 The folder is read as ``predict`` and ``robustness --images`` read one (files named
 ``*_<digit>.png`` or kept in subfolders 0 to 9) and every image goes through the runtime's own
 preprocessing, so the model trains on exactly what it will see on the device. A few hundred
-digits are lost among 55,000, so they are repeated until they make up about a tenth of an epoch;
-augmentation then varies each repeat. Validation and test stay MNIST's, so early stopping and
+digits are lost among 55,000, so with augmentation they are repeated until they make up about a
+tenth of an epoch, each repeat drawn afresh; without it (``--plain``) repeats would be identical
+copies to memorise, so they go in once. Validation and test stay MNIST's, so early stopping and
 the gate mean what they always meant.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from edge_mnist.errors import DataError
 from edge_mnist.runtime.errors import EdgeMnistError
-from edge_mnist.runtime.labelled import labelled_files
+from edge_mnist.runtime.labelled import LABELLED_LAYOUT, labelled_files
 from edge_mnist.runtime.preprocess import to_mnist
 
 SHARE = 0.1
@@ -41,29 +42,36 @@ class ExtraImages:
         """sha256 over the preprocessed pixels and labels: what the model was trained on."""
         return hashlib.sha256(self.x.tobytes() + self.y.tobytes()).hexdigest()
 
-    def repeats(self, train_size: int) -> int:
-        """How many times the digits go into each epoch to fill about SHARE of it."""
+    def repeats(self, train_size: int, augment: bool = True) -> int:
+        """How many times the digits go into each epoch: enough to fill about SHARE of it when
+        augmentation varies each copy, else once."""
+        if not augment:
+            return 1
         return max(1, math.ceil(SHARE * train_size / ((1 - SHARE) * len(self.y))))
 
-    def record(self, train_size: int) -> dict[str, object]:
+    def record(self, train_size: int, augment: bool = True) -> dict[str, object]:
         """What train.json says of them."""
         return {
             "folder": self.folder,
             "images": len(self.y),
             "per_digit": np.bincount(self.y, minlength=10).tolist(),
-            "repeats": self.repeats(train_size),
+            "repeats": self.repeats(train_size, augment),
             "sha256": self.digest,
         }
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a path that is not a folder (cheap: before MNIST is loaded or TensorFlow starts)."""
+    if not folder.is_dir():
+        raise DataError(
+            f"--extra-images {folder}: not a folder.", f"pass a folder of digits; {LABELLED_LAYOUT}"
+        )
 
 
 def load_extra_images(folder: Path) -> ExtraImages:
     """Read and preprocess every labelled digit in ``folder``; refuse, naming the files, those
     that the preprocessing refuses (a model must not learn from what predict would reject)."""
-    layout = "name files like 'anything_7.png', or put them in subfolders named 0 to 9."
-    if not folder.is_dir():
-        raise DataError(
-            f"--extra-images {folder}: not a folder.", f"pass a folder of digits; {layout}"
-        )
+    check_folder(folder)
     try:
         files = labelled_files(folder)
     except EdgeMnistError as exc:  # no labelled images: the runtime's message, named as ours
@@ -93,9 +101,11 @@ def load_extra_images(folder: Path) -> ExtraImages:
     return ExtraImages(x=x, y=y, folder=str(folder))
 
 
-def mix_in(x: np.ndarray, y: np.ndarray, extra: ExtraImages) -> tuple[np.ndarray, np.ndarray]:
+def mix_in(
+    x: np.ndarray, y: np.ndarray, extra: ExtraImages, augment: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The training arrays with the extra digits appended, repeated (the pipeline shuffles)."""
-    k = extra.repeats(len(y))
+    k = extra.repeats(len(y), augment)
     return (
         np.concatenate([x, np.tile(extra.x, (k, 1))]),
         np.concatenate([y, np.tile(extra.y, k).astype(y.dtype)]),

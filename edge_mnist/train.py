@@ -13,7 +13,7 @@ import numpy as np
 
 from edge_mnist.data import Mnist
 from edge_mnist.errors import UsageError
-from edge_mnist.extra_images import ExtraImages, load_extra_images, mix_in
+from edge_mnist.extra_images import ExtraImages, check_folder, load_extra_images, mix_in
 from edge_mnist.fileio import ensure_dir
 from edge_mnist.models import DEFAULT_ARCH, build_model, get_architecture
 from edge_mnist.runtime.artifacts import KERAS_FILE, TRAIN_FILE
@@ -65,6 +65,8 @@ class TrainConfig:
             raise UsageError(f"--learning-rate must be positive, got {self.learning_rate}.")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"--dropout must be in [0, 1), got {self.dropout}.")
+        if self.extra_images is not None:
+            check_folder(Path(self.extra_images))
 
 
 # What --plain changes: the defaults before augmentation became the default (98.5% on MNIST).
@@ -133,7 +135,7 @@ def _train_input(
     """model.fit's training-data arguments: the arrays as they are, or augmented batches."""
     x, y = data.x_train, data.y_train
     if extra is not None:
-        x, y = mix_in(x, y, extra)
+        x, y = mix_in(x, y, extra, config.augment)
     if not config.augment:
         return {
             "x": x,
@@ -198,7 +200,7 @@ def fit(config: TrainConfig, data: Mnist, on_epoch: EpochFn | None = None) -> Tr
         "data_md5": data.checksums,
     }
     if extra is not None:
-        record["extra_images"] = extra.record(len(data.y_train))
+        record["extra_images"] = extra.record(len(data.y_train), config.augment)
     return TrainResult(model=model, record=record)
 
 

@@ -12,6 +12,7 @@ IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 )
 _LABEL_IN_NAME = re.compile(r"_(\d)$")
+LABELLED_LAYOUT = "name files like 'anything_7.png', or put them in subfolders named 0 to 9."
 
 
 def is_image_file(path: Path) -> bool:
@@ -40,8 +41,5 @@ def labelled_files(folder: Path) -> list[tuple[Path, int]]:
         elif path.parent != folder and re.fullmatch(r"\d", path.parent.name):
             found.append((path, int(path.parent.name)))
     if not found:
-        raise InvalidInputError(
-            f"{folder}: no labelled images found.",
-            "name files like 'anything_7.png', or put them in subfolders named 0 to 9.",
-        )
+        raise InvalidInputError(f"{folder}: no labelled images found.", LABELLED_LAYOUT)
     return found

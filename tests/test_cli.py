@@ -190,9 +190,12 @@ def test_train_plain_with_extra_images_records_both(mnist_dir: Path, tmp_path: P
     assert record["config"]["augment"] is False and record["config"]["batch_size"] == 256
     extra = record["extra_images"]
     assert extra["images"] == 2 and extra["per_digit"][1] == extra["per_digit"][4] == 1
-    assert extra["repeats"] == 3056  # 2 digits filling a tenth of 55,000 + themselves
-    # A folder that is not one fails before training, with exit 2 and the layout to use.
-    bad = _assert_clean_failure(_run(*args, "--force", "--extra-images", str(tmp_path / "no")))
+    assert extra["repeats"] == 1  # no augmentation to vary copies: the digits go in once
+    # A folder that is not one fails before MNIST is read, with exit 2 and the layout to use.
+    missing = str(tmp_path / "no")
+    bad = _assert_clean_failure(
+        _run(*args, "--force", "--extra-images", missing, "--data-dir", missing)
+    )
     assert "--extra-images" in bad and "0 to 9" in bad
 
 

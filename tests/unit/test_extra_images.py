@@ -3,6 +3,8 @@ a tenth of an epoch, and refused with the files named when it cannot be used (no
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,10 @@ def test_images_are_read_with_their_labels_as_predict_preprocesses_them(folder: 
     np.testing.assert_array_equal(extra.x[1], to_mnist(folder / "a_1.png").reshape(784))
     record = extra.record(55_000)
     assert record["images"] == 2 and record["per_digit"] == [0, 1, 0, 0, 0, 0, 0, 1, 0, 0]
-    assert record["sha256"] == load_extra_images(folder).digest  # same pixels, same digest
+    # The digest is over what the model trains on: the preprocessed pixels and the labels.
+    assert record["sha256"] == hashlib.sha256(extra.x.tobytes() + extra.y.tobytes()).hexdigest()
+    relabelled = replace(extra, y=np.array([7, 4], np.uint8))
+    assert relabelled.digest != extra.digest
 
 
 def test_repeated_to_a_tenth_of_the_epoch(folder: Path) -> None:
@@ -49,8 +54,11 @@ def test_repeated_to_a_tenth_of_the_epoch(folder: Path) -> None:
     assert len(mixed_y) == 900 + 2 * k and mixed_x.shape == (900 + 2 * k, 784)
     assert (mixed_y[900:] == 7).sum() == k and (mixed_y[900:] == 1).sum() == k
     assert abs(2 * k / len(mixed_y) - SHARE) < 0.01
-    # A folder larger than a tenth of the epoch goes in once.
+    # A folder larger than a tenth of the epoch goes in once; so does any folder without
+    # augmentation, where the copies would be identical.
     assert extra.repeats(10) == 1
+    assert extra.repeats(900, augment=False) == 1
+    assert len(mix_in(x, y, extra, augment=False)[1]) == 902
 
 
 def test_a_refused_image_is_named_with_the_fix(folder: Path) -> None:
