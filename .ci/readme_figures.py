@@ -110,8 +110,7 @@ def _pp(x: float) -> str:
 
 
 def _recipe(t: dict[str, Any]) -> str:
-    # Figures recorded before the cosine schedule existed lack its key: they halved on plateaus.
-    if t.get("cosine"):
+    if t["cosine"]:
         schedule = f", lr along a cosine over {t['epochs']} epochs"
     else:
         schedule = ", halve lr on plateau" if t["reduce_lr"] else ""

@@ -3,7 +3,8 @@
 Per image: a random affine warp bent by a smooth elastic field (how hands differ), for some a
 trip through a coarse grid, 1-bit for some of those (small, low-resolution and scanned digits),
 and a thinner or thicker stroke (pens). What each buys is measured in
-docs/2026-12-03-default-recipe.md; shear and aspect bought nothing alone but cost nothing.
+docs/2026-12-03-default-recipe.md; shear and aspect bought nothing alone but cost nothing
+(docs/2026-12-03-training-recipes.md).
 
 The transforms run in the training input pipeline only, so the trained (and exported) model is
 exactly the reference MLP. They are TensorFlow ops on whole chunks of batches, drawn from
@@ -116,8 +117,8 @@ def _coarsen(tf: Any, img: Any, seed: Any, spec: AugmentSpec) -> Any:
 def augment_batch(tf: Any, x: Any, seed: Any, spec: AugmentSpec = DEFAULT_SPEC) -> Any:
     """A randomly transformed copy of a (n, 784) float batch in [0, 1] (TensorFlow ops).
 
-    ``seed`` is a shape-(2,) int tensor for the stateless random ops. One fused warp for the whole
-    batch, then one dilation: of the image to thicken, of its negative to thin (an erosion), so
+    ``seed`` is a shape-(2,) int tensor for the stateless random ops. One warp for the whole batch
+    (elastic when ``spec.elastic``, else TensorFlow's fused affine kernel), then one dilation: of the image to thicken, of its negative to thin (an erosion), so
     each image pays for only the direction it is drawn.
     """
     # The untouched share is every (1/keep)-th row (rows come in random order), and only the

@@ -27,7 +27,10 @@ TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
     "batch_size": (int, "Mini-batch size."),
     "learning_rate": (float, "Adam's initial learning rate."),
     "dropout": (float, "Dropout after each hidden layer (training only; 0 = the notebook)."),
-    "reduce_lr": (bool, "Halve the learning rate when validation loss stalls."),
+    "reduce_lr": (
+        bool,
+        "Halve the learning rate when validation loss stalls (without --cosine, as with --plain).",
+    ),
     "cosine": (
         bool,
         "Decay the learning rate along a half cosine over --epochs instead of halving it on a "
@@ -39,11 +42,7 @@ TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
         "Randomly rotate, scale, shear, shift, bend, coarsen and thicken or thin the training "
         "digits (input pipeline only: the model is the same graph).",
     ),
-    "plain": (
-        bool,
-        "The notebook's plain recipe, for comparison: no augmentation, batch 256, learning rate "
-        "2e-3 halved on plateaus, up to 50 epochs (options given beside it still apply).",
-    ),
+    "plain": (bool, "The notebook's plain recipe, for comparison"),
     "extra_images": (
         Path | None,
         "A folder of your own labelled digits (files named *_<digit>.png or subfolders 0-9) "
@@ -52,11 +51,19 @@ TRAINING_OPTIONS: dict[str, tuple[Any, str]] = {
 }
 
 
+def _as_option(name: str, value: Any) -> str:
+    """A TrainConfig field and value as the command line spells it: --epochs 50, --no-augment."""
+    flag = name.replace("_", "-")
+    if isinstance(value, bool):
+        return f"--{flag}" if value else f"--no-{flag}"
+    return f"--{flag} {value:g}" if isinstance(value, float) else f"--{flag} {value}"
+
+
 def _complete_training(command: Any) -> None:
     from dataclasses import asdict
 
     from edge_mnist.models import ARCHITECTURES, DEFAULT_ARCH
-    from edge_mnist.train import TrainConfig
+    from edge_mnist.train import PLAIN_RECIPE, TrainConfig
 
     defaults = asdict(TrainConfig())
     names = ", ".join(ARCHITECTURES)
@@ -68,6 +75,12 @@ def _complete_training(command: Any) -> None:
         elif param.name == "arch":
             param.help = f"Architecture: {names}."
             param.default = DEFAULT_ARCH
+        elif param.name == "plain":
+            recipe = ", ".join(_as_option(k, v) for k, v in PLAIN_RECIPE.items())
+            param.help = (
+                f"{TRAINING_OPTIONS['plain'][1]}: {recipe}, halving the learning rate on "
+                "plateaus (options given beside it still apply)."
+            )
         elif param.name in defaults:
             param.default = defaults[param.name]
 

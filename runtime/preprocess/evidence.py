@@ -141,7 +141,7 @@ def judge(ink: np.ndarray, box: tuple[int, int, int, int], name: str) -> str | N
             )
         doubt = f"{len(found)} separate marks, none of them most of the ink: specks or noise?"
     elif len(found) >= SCATTER_PIECES and mask.mean() < SPARSE:
-        doubt = f"{len(found)} separate marks spread thinly over the page: specks or noise?"
+        doubt = f"{len(found)} separate marks, thinly spread: specks or noise?"
     if _side_by_side(found, total):
         if aspect >= SIDE_REFUSE:
             raise ImageError(
