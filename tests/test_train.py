@@ -356,19 +356,9 @@ def test_augment_batch_is_seeded_and_bounded(subset) -> None:  # type: ignore[no
     assert not np.array_equal(first, run(2))
     changed = (np.abs(first - subset.x_train[:64]).max(axis=1) > 0.1).mean()
     assert 0.7 < changed < 1.0  # about 10% are kept as they are
-    still = AugmentSpec(
-        rotation=0,
-        scale=0,
-        aspect=0,
-        shear=0,
-        shift=0,
-        thin=0,
-        thick=0,
-        keep=0,
-        elastic=0,
-        lowres=0,
-    )
-    np.testing.assert_allclose(run(3, still), subset.x_train[:64], atol=1e-6)
+    from test_augment import STILL  # every transform off: test_augment.py's identity spec
+
+    np.testing.assert_allclose(run(3, STILL), subset.x_train[:64], atol=1e-6)
 
 
 def test_cosine_schedule_decays_over_the_budget(subset) -> None:  # type: ignore[no-untyped-def]
