@@ -118,8 +118,9 @@ def augment_batch(tf: Any, x: Any, seed: Any, spec: AugmentSpec = DEFAULT_SPEC) 
     """A randomly transformed copy of a (n, 784) float batch in [0, 1] (TensorFlow ops).
 
     ``seed`` is a shape-(2,) int tensor for the stateless random ops. One warp for the whole batch
-    (elastic when ``spec.elastic``, else TensorFlow's fused affine kernel), then one dilation: of the image to thicken, of its negative to thin (an erosion), so
-    each image pays for only the direction it is drawn.
+    (elastic when ``spec.elastic``, else TensorFlow's fused affine kernel), then one dilation: of
+    the image to thicken, of its negative to thin (an erosion), so each image pays for only the
+    direction it is drawn.
     """
     # The untouched share is every (1/keep)-th row (rows come in random order), and only the
     # others are transformed: a kept image costs nothing. Rows stay in their places.
@@ -206,12 +207,11 @@ def augmented_dataset(
     y: np.ndarray,
     batch_size: int,
     seed: int,
-    spec: AugmentSpec | None = None,
+    spec: AugmentSpec = DEFAULT_SPEC,
 ) -> tuple[Any, int]:
     """An endless tf.data pipeline of reshuffled, freshly augmented batches, and the number of
     batches per epoch (for ``steps_per_epoch``)."""
     steps = math.ceil(len(x) / batch_size)
-    spec = spec or DEFAULT_SPEC
     images, labels = tf.constant(x), tf.constant(y)
     seed64 = tf.constant(seed, tf.int64)
     # Transform CHUNK batches in one call, then split them: per-call overhead made a 256-image

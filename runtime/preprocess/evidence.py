@@ -54,9 +54,9 @@ SIDE_HEIGHT = 0.5
 SIDE_REFUSE = 1.6
 SIDE_DOUBT = 1.3
 # Scattered specks: at least SCATTER_PIECES pieces and none holding SCATTER_TOP of the ink are
-# doubted, and refused under SCATTER_REFUSE. MNIST's most broken digit
-# keeps 46% in one piece; specks 9% to 38%. A faint digit broken up by heavy noise (one in
-# 1,500 of the robustness report's "noise" images) can fall under SCATTER_TOP: it is doubted.
+# doubted, and refused under SCATTER_REFUSE. MNIST's most broken digit keeps 46% in one piece;
+# specks 9% to 38%. A faint digit broken up by heavy noise (one in 1,500 of the robustness
+# report's "noise" images) can fall under SCATTER_TOP: it is doubted.
 SCATTER_PIECES = 3
 SCATTER_TOP = 0.45
 SCATTER_REFUSE = 0.3
